@@ -183,11 +183,13 @@ impl Record {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
     /// Owner names, QNAMEs and PTR targets only: what every unicast DNS decoder accepts
-    /// (RFC 2782 and RFC 4034 §4.1.1 forbid compressing SRV targets and NSEC names). Used
+    /// (RFC 2782 forbids compressing SRV targets). Used
     /// for legacy unicast replies, and the form `example.bin` was written in.
     #[default]
     Classic,
-    /// Also SRV targets and NSEC next names, as RFC 6762 §18.14 allows in mDNS.
+    /// Also SRV targets, as RFC 6762 §18.14 allows in mDNS. NSEC next names stay
+    /// uncompressed in both modes: RFC 6762 would allow it, but strict decoders such as
+    /// dnspython reject a compressed NSEC name (RFC 4034 §4.1.1).
     Multicast,
 }
 

@@ -399,11 +399,9 @@ impl RData {
                 let compress = enc.compress_rdata_names();
                 enc.name(&s.target, compress);
             }
-            RData::Nsec(n) => {
-                let compress = enc.compress_rdata_names();
-                enc.name(&n.next, compress);
-                n.encode_bitmap(enc.dst());
-            }
+            // NSEC next names stay uncompressed even where RFC 6762 §18.14 allows
+            // compression: strict decoders (dnspython) reject a compressed NSEC name
+            // (RFC 4034 §4.1.1), and the name is usually short.
             other => other.encode_uncompressed(enc.dst()),
         }
     }
