@@ -555,9 +555,15 @@ impl ServerSession {
         let options = SessionOptions::decode(payload)?;
         if let Some(code) = self.config.refuse_open {
             // [N] answers DSIERR_SERVBUSY when it cannot take the session.
+            // The reply still carries the quantum option: Wireshark's
+            // dissector reports an OpenSession message without options as
+            // malformed, and clients read the error code first anyway.
+            let payload =
+                SessionOptions(vec![SessionOption::ServerQuantum(self.config.server_quantum)])
+                    .to_bytes();
             self.transmits.push_back(Transmit {
-                header: Header::reply(Command::OPEN_SESSION, request_id, code.0, 0),
-                payload: Bytes::new(),
+                header: Header::reply(Command::OPEN_SESSION, request_id, code.0, 6),
+                payload,
                 data: Bytes::new(),
             });
             self.state = ServerState::Closing;
