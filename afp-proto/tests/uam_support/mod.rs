@@ -75,3 +75,77 @@ pub(crate) fn run_kat_script(args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).expect("uam_kat.py printed non-UTF-8")
 }
+
+use afp_proto::ResultCode;
+use afp_proto::uam::{
+    ClientError, ClientLogin, ClientStep, LoggedIn, LoginForm, Password, ServerStep, Uam,
+    UamServer, Verdict, VerifyRequest,
+};
+
+/// How a full login between our client and our server ended, on both sides.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) server: Result<LoggedIn, ResultCode>,
+    pub(crate) client: Result<ClientStep, ClientError>,
+}
+
+/// Runs a whole login in memory. `tamper` may rewrite each client → server FPLoginCont
+/// (step number from 1, ID, data) before the server sees it.
+pub(crate) fn run_login<R: CryptoRng + RngCore>(
+    server: &UamServer,
+    uam: Uam,
+    form: LoginForm,
+    user: &[u8],
+    password: &[u8],
+    mut verify: impl FnMut(&VerifyRequest) -> Verdict,
+    mut tamper: impl FnMut(usize, &mut u16, &mut Vec<u8>),
+    rng: &mut R,
+) -> Outcome {
+    let (mut client, auth) =
+        ClientLogin::start(uam, user, Password::from_slice(password), form, rng).expect("client start");
+    let (mut login, mut step) = match form {
+        LoginForm::Login { auth_offset } => server.start_login(uam.wire_name().as_bytes(), &auth, auth_offset, rng),
+        LoginForm::LoginExt => server.start_login_ext(uam.wire_name().as_bytes(), user, &auth, rng),
+    };
+    let mut n = 0;
+    loop {
+        step = match step {
+            ServerStep::Continue(reply) => match client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, rng) {
+                Ok(ClientStep::Send { mut id, data }) => {
+                    n += 1;
+                    let mut data = data.to_vec();
+                    tamper(n, &mut id, &mut data);
+                    login.handle_login_cont(id, &data, rng)
+                }
+                Ok(done) => panic!("client finished while the server continues: {done:?}"),
+                Err(e) => return Outcome { server: Err(ResultCode::AUTH_CONTINUE), client: Err(e) },
+            },
+            ServerStep::Verify(request) => {
+                let verdict = verify(&request);
+                login.verified(verdict)
+            }
+            ServerStep::Done(result) => {
+                let code = match &result {
+                    Ok(l) => l.result_code(),
+                    Err(code) => *code,
+                };
+                let client = client.handle_reply(code, &[], rng);
+                return Outcome { server: result, client };
+            }
+        };
+    }
+}
+
+/// A verifier that accepts exactly `user` / `password`.
+pub(crate) fn accept_only(user: &[u8], password: &[u8]) -> impl FnMut(&VerifyRequest) -> Verdict {
+    let (user, password) = (user.to_vec(), password.to_vec());
+    move |r: &VerifyRequest| {
+        if r.user() == &user[..] && r.password().as_bytes() == &password[..] {
+            Verdict::Accept
+        } else {
+            Verdict::Reject
+        }
+    }
+}
+
+pub(crate) fn no_tamper(_: usize, _: &mut u16, _: &mut Vec<u8>) {}
