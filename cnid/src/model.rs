@@ -263,21 +263,19 @@ impl Model {
     ) -> Option<Cnid> {
         let mut a = self.by_devino(dev, ino);
         let mut b = self.by_didname(did, name);
+        let mut gone = Vec::new();
         if a.as_ref().is_some_and(|a| a.kind != kind) {
-            self.entries.remove(&a.take()?.id);
+            gone.push(a.take()?.id);
         }
-        if b.as_ref().is_some_and(|b| !self.entries.contains_key(&b.id)) {
-            b = None;
+        if b.as_ref().is_some_and(|b| gone.contains(&b.id) || b.kind != kind) {
+            gone.push(b.take()?.id);
         }
-        if b.as_ref().is_some_and(|b| b.kind != kind) {
-            self.entries.remove(&b.take()?.id);
-        }
-        match (a, b) {
+        let found = match (a, b) {
             (None, None) => None,
             (Some(a), Some(b)) if a.id == b.id => Some(a.id),
             (Some(a), Some(b)) => {
-                self.entries.remove(&a.id);
-                self.entries.remove(&b.id);
+                gone.push(a.id);
+                gone.push(b.id);
                 None
             }
             (Some(a), None) if *hint == Some(a.id) => {
@@ -287,15 +285,22 @@ impl Model {
                 Some(a.id)
             }
             (Some(a), None) => {
-                self.entries.remove(&a.id);
+                gone.push(a.id);
                 *hint = None;
                 None
             }
             (None, Some(b)) => {
-                self.entries.remove(&b.id);
+                gone.push(b.id);
                 None
             }
+        };
+        for id in gone {
+            self.entries.remove(&id);
+            if *hint == Some(id) {
+                *hint = None;
+            }
         }
+        found
     }
 
     fn update_inner(&mut self, e: Entry) {

@@ -116,6 +116,9 @@ fn map_err(e: impl Into<redb::Error>) -> StoreError {
             "an earlier I/O error stopped the storage engine",
         )),
         redb::Error::LockPoisoned(_) => StoreError::Poisoned,
+        redb::Error::TableDoesNotExist(t) => {
+            CorruptionError::new(Check::Meta, format!("table {t} does not exist")).into()
+        }
         other => StoreError::Io(io::Error::other(other.to_string())),
     }
 }
@@ -179,6 +182,9 @@ impl RedbBackend {
             source,
         })?;
         let db = Self::open_db(file, opts.verify && !is_new, opts.cache_bytes, &path)?;
+        if is_new {
+            create_tables(&db).map_err(|e| OpenError::from_store(&path, e))?;
+        }
         Ok(RedbBackend {
             state: RwLock::new(State {
                 db: Some(db),
@@ -240,6 +246,7 @@ impl RedbBackend {
         let db = Database::builder()
             .create_with_backend(InMemoryBackend::new())
             .expect("creating an in-memory redb database cannot fail");
+        create_tables(&db).expect("creating tables in memory cannot fail");
         RedbBackend {
             state: RwLock::new(State {
                 db: Some(db),
@@ -299,6 +306,15 @@ impl RedbBackend {
             .ok()
             .and_then(|f| Self::open_db(f, false, self.cache_bytes, &self.path).ok());
     }
+}
+
+/// Creates the five tables in a new file, so that read transactions always find them.
+fn create_tables(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(map_err)?;
+    for def in DEFS {
+        txn.open_table(def).map_err(map_err)?;
+    }
+    txn.commit().map_err(map_err)
 }
 
 fn closed() -> StoreError {

@@ -240,6 +240,15 @@ fn remove_entry(tx: &mut dyn WriteTx, e: &Entry) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes a stale record found by reconciliation. Its ID must not come back through the hint
+/// in the same call ("when in doubt, delete and hand out a new CNID", §1.6).
+fn discard(tx: &mut dyn WriteTx, e: &Entry, hint: &mut Option<Cnid>) -> Result<(), StoreError> {
+    if *hint == Some(e.id) {
+        *hint = None;
+    }
+    remove_entry(tx, e)
+}
+
 /// What the read-only first pass of `add`/`lookup` found.
 enum Probe {
     /// Both indexes agree on this ID and its type: nothing to write.
@@ -283,11 +292,11 @@ fn reconcile(
     let mut b = by_didname(tx, did, name)?;
     // Cases 2 and 3: a file became a directory or the reverse (reused inode): drop the record.
     if let Some(x) = a.take_if(|x| x.kind != kind) {
-        remove_entry(tx, &x)?;
+        discard(tx, &x, hint)?;
         b = b.filter(|y| y.id != x.id);
     }
     if let Some(y) = b.take_if(|y| y.kind != kind) {
-        remove_entry(tx, &y)?;
+        discard(tx, &y, hint)?;
     }
     match (a, b) {
         // Case 1: unknown.
@@ -296,8 +305,8 @@ fn reconcile(
         (Some(a), Some(b)) if a.id == b.id => Ok(Some(a.id)),
         // Case 5: the "emacs case", both records are stale.
         (Some(a), Some(b)) => {
-            remove_entry(tx, &a)?;
-            remove_entry(tx, &b)?;
+            discard(tx, &a, hint)?;
+            discard(tx, &b, hint)?;
             Ok(None)
         }
         // Case 6: same inode under another parent/name. A move keeps its ID only when the
@@ -320,7 +329,7 @@ fn reconcile(
         }
         // Case 7: same did/name, another inode (replaced file): a new ID.
         (None, Some(b)) => {
-            remove_entry(tx, &b)?;
+            discard(tx, &b, hint)?;
             Ok(None)
         }
     }
