@@ -222,13 +222,13 @@ pub(super) fn read_entries(
             r.skip(1, "entry pad byte")?;
         }
         let block = r.bytes(params_len, "entry parameters")?;
-        entries.push(FileDirParams::decode(
-            is_dir,
-            file_bitmap,
-            dir_bitmap,
-            &block,
-            version,
-        )?);
+        let entry = FileDirParams::decode(is_dir, file_bitmap, dir_bitmap, &block, version)?;
+        // Names whose offsets overlap can make an entry that fits its length field only as
+        // sent; no server writes them, and such an entry could not be encoded again.
+        if length_field(&entry, form, counts).is_none() {
+            return Err(DecodeError::Invalid("entry length"));
+        }
+        entries.push(entry);
     }
     Ok(entries)
 }
