@@ -1,0 +1,284 @@
+//! `afpd`: the AFP file server (command line as netatalk's afpd).
+//!
+//! ```text
+//! afpd [-d] [-F afp.conf] [--state-dir DIR]     start (this build: check and exit)
+//! afpd -v | -V                                  version / features and paths
+//! afpd --check -F afp.conf                      validate the configuration (exit 0/1)
+//! afpd passwd add|del|list [-F afp.conf] USER   manage the password file
+//! ```
+
+use std::io::{self, BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use afpd::accounts::passwd_file::{self, PasswordFile};
+use afpd::accounts::{AccountSource, Accounts};
+use afpd::config::{Config, LoadOptions, Loaded};
+use afpd::creds::Privilege;
+use afpd::features;
+use afpd::logging::{self, LogDestination};
+use afpd::state::{self, StateDir};
+
+/// Netatalk's default configuration path on Debian.
+const DEFAULT_CONFIG: &str = "/etc/netatalk/afp.conf";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "afpd",
+    about = "AFP file server (netatalk-compatible afp.conf)",
+    disable_version_flag = true,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    /// Stay in the foreground and log to standard error.
+    #[arg(short = 'd')]
+    foreground: bool,
+    /// Configuration file.
+    #[arg(short = 'F', value_name = "PATH", global = true)]
+    config: Option<PathBuf>,
+    /// Print the version and exit.
+    #[arg(short = 'v')]
+    version: bool,
+    /// Print the version, compiled-in features and paths, and exit.
+    #[arg(short = 'V')]
+    version_full: bool,
+    /// Load and validate the configuration, print warnings and errors, exit 0 (valid) or 1.
+    #[arg(long)]
+    check: bool,
+    /// State directory (default: /var/lib/afpd as root, else $XDG_STATE_HOME/afpd or
+    /// ~/.local/state/afpd; also $AFPD_STATE_DIR).
+    #[arg(long, value_name = "DIR", global = true)]
+    state_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage the password file (`passwd file` in afp.conf).
+    Passwd {
+        #[command(subcommand)]
+        action: PasswdAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PasswdAction {
+    /// Add a user or set a user's password.
+    Add {
+        /// Login name.
+        user: String,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+        /// System account a root server runs this user's sessions as (default: same name).
+        #[arg(long, value_name = "ACCOUNT")]
+        unix_user: Option<String>,
+    },
+    /// Remove a user.
+    Del {
+        /// Login name.
+        user: String,
+    },
+    /// List the users.
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("afpd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    if cli.version {
+        println!("{}", features::short_version());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let privilege = Privilege::detect().context("reading the process credentials")?;
+    let config_path = cli.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let state_dir = cli
+        .state_dir
+        .clone()
+        .or_else(|| std::env::var_os("AFPD_STATE_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| state::default_state_dir(privilege.is_root()));
+
+    if cli.version_full {
+        print_long_version(&config_path, &state_dir);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(Command::Passwd { action }) = cli.command {
+        return passwd(action, &config_path, &state_dir);
+    }
+
+    let loaded = match load_config(&config_path, &state_dir) {
+        Some(l) => l,
+        None => return Ok(ExitCode::FAILURE),
+    };
+    if cli.check {
+        let c = &loaded.config;
+        println!(
+            "{}: OK ({} volume section(s){}, {} preset(s), {} warning(s))",
+            config_path.display(),
+            c.volumes.len(),
+            if c.homes.is_some() { " + [Homes]" } else { "" },
+            c.presets.len(),
+            loaded.warnings.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    start(loaded.config, privilege, &state_dir, cli.foreground)
+}
+
+/// Load and print diagnostics; `None` if the configuration is invalid.
+fn load_config(path: &Path, state_dir: &Path) -> Option<Loaded> {
+    match Config::load(path, &LoadOptions::new(state_dir)) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("{w}");
+            }
+            Some(loaded)
+        }
+        Err(err) => {
+            for d in &err.diagnostics {
+                eprintln!("{d}");
+            }
+            let n = err.errors().count();
+            eprintln!("afpd: {}: {n} error(s); the server does not start", path.display());
+            None
+        }
+    }
+}
+
+fn start(config: Config, privilege: Privilege, state_dir: &Path, foreground: bool) -> Result<ExitCode> {
+    let dest = match (&config.global.log_file, foreground) {
+        (_, true) | (None, false) => LogDestination::Stderr,
+        (Some(f), false) => LogDestination::File(f.clone()),
+    };
+    logging::init(&config.global.log_level, &dest)?;
+
+    let state = StateDir::open(state_dir, privilege.is_root())?;
+    let signature = match &config.global.signature {
+        Some(s) => state::signature_from_option(s),
+        None => state.server_signature(config.server_name())?,
+    };
+    for v in config.advertised_volumes() {
+        let uuid = match v.volume_uuid {
+            Some(u) => u,
+            None => state.volume_uuid(&v.name)?,
+        };
+        tracing::debug!(volume = %v.name, %uuid, time_machine = v.time_machine, "volume");
+    }
+    let accounts = Accounts::from_config(&config, privilege.clone())?;
+    match accounts.source() {
+        AccountSource::PasswordFile => tracing::info!(file = %config.passwd_file().display(), "accounts: password file"),
+        AccountSource::Pam => tracing::info!(service = accounts.pam_service().unwrap_or(""), "accounts: PAM"),
+        AccountSource::Both => tracing::info!(
+            file = %config.passwd_file().display(),
+            service = accounts.pam_service().unwrap_or(""),
+            "accounts: password file, then PAM"
+        ),
+    }
+    if !privilege.is_root() {
+        tracing::warn!("running unprivileged: every session runs as this user; accounts come from the password file only");
+    }
+    tracing::info!(
+        server = config.server_name(),
+        signature = %signature.iter().map(|b| format!("{b:02X}")).collect::<String>(),
+        "configuration loaded"
+    );
+    if !features::NETWORK_SERVER {
+        tracing::error!("the AFP network server is not part of this build; configuration, accounts and state checked, exiting");
+        eprintln!("afpd: the AFP network server is not part of this build yet (configuration, accounts and state are valid)");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_long_version(config_path: &Path, state_dir: &Path) {
+    // The password file path comes from afp.conf when it loads; else the default.
+    let passwd = Config::load(config_path, &LoadOptions::new(state_dir))
+        .map(|l| l.config.passwd_file())
+        .unwrap_or_else(|_| state_dir.join(state::PASSWD_FILE));
+    let paths = features::Paths {
+        config: config_path.to_owned(),
+        state_dir: state_dir.to_owned(),
+        signature: state_dir.join(state::SIGNATURE_FILE),
+        voluuid: state_dir.join(state::VOLUUID_FILE),
+        passwd,
+        cnid: state_dir.join(state::CNID_DIR),
+    };
+    let pam = afpd::accounts::pam::Pam::load()
+        .map(|p| p.service().to_owned())
+        .map_err(|e| e.to_string());
+    print!("{}", features::long_version(&paths, pam));
+}
+
+fn passwd(action: PasswdAction, config_path: &Path, state_dir: &Path) -> Result<ExitCode> {
+    let Some(loaded) = load_config(config_path, state_dir) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let path = loaded.config.passwd_file();
+    match action {
+        PasswdAction::List => {
+            let file = PasswordFile::load(&path)?;
+            for e in file.entries() {
+                match &e.unix_account {
+                    Some(u) => println!("{} (runs as {u})", e.name),
+                    None => println!("{}", e.name),
+                }
+            }
+        }
+        PasswdAction::Del { user } => {
+            let removed = PasswordFile::update(&path, |f| Ok(f.remove(&user)))?;
+            if !removed {
+                bail!("no user `{user}` in {}", path.display());
+            }
+            println!("removed {user} from {}", path.display());
+        }
+        PasswdAction::Add {
+            user,
+            password_stdin,
+            unix_user,
+        } => {
+            passwd_file::validate_user_name(&user)?;
+            let password = read_password(password_stdin)?;
+            let minlen = loaded.config.global.passwd_minlen as usize;
+            if password.len() < minlen {
+                bail!("the password is shorter than `passwd minlen` ({minlen})");
+            }
+            if password.is_empty() {
+                bail!("empty password refused");
+            }
+            PasswordFile::update(&path, |f| f.set(&user, password.as_bytes(), unix_user.clone()))?;
+            println!("set password of {user} in {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password(from_stdin: bool) -> Result<zeroize::Zeroizing<String>> {
+    if from_stdin {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        let trimmed = line.trim_end_matches(['\n', '\r']).to_owned();
+        return Ok(zeroize::Zeroizing::new(trimmed));
+    }
+    if !io::stdin().is_terminal() {
+        bail!("standard input is not a terminal: use --password-stdin to read the password from it");
+    }
+    let first = zeroize::Zeroizing::new(rpassword::prompt_password("Password: ")?);
+    let second = zeroize::Zeroizing::new(rpassword::prompt_password("Password again: ")?);
+    if *first != *second {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}
