@@ -3,10 +3,10 @@
 
 mod common;
 
+use afp_proto::AfpVersion;
 use afp_proto::command::{CommandCode, Reply, ReplyContext, Request};
 use afp_proto::params::{DirBitmap, DirParams, FileBitmap, FileParams, VolumeBitmap, VolumeParams};
 use afp_proto::status::ServerStatus;
-use afp_proto::AfpVersion;
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 

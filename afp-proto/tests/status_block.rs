@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 
 use afp_proto::status::{NetworkAddress, ServerFlags, ServerStatus};
-use afp_proto::{CommandCode, Reply, ReplyContext, AfpVersion};
+use afp_proto::{AfpVersion, CommandCode, Reply, ReplyContext};
 use bytes::{Bytes, BytesMut};
 
 fn icon() -> Bytes {
@@ -19,7 +19,10 @@ fn example() -> ServerStatus {
             .iter()
             .map(|v| Bytes::from_static(v.as_bytes()))
             .collect(),
-        uams: vec![Bytes::from_static(b"DHCAST128"), Bytes::from_static(b"DHX2")],
+        uams: vec![
+            Bytes::from_static(b"DHCAST128"),
+            Bytes::from_static(b"DHX2"),
+        ],
         icon: Some(icon()),
         signature: Some(core::array::from_fn(|i| i as u8)),
         addresses: Some(vec![NetworkAddress::Ipv4(Ipv4Addr::new(192, 168, 1, 10))]),
