@@ -597,6 +597,12 @@ impl Store<RedbBackend> {
         Store::with_backend(RedbBackend::open(dir, opts)?)
     }
 
+    /// Opens the on-disk store for [`Store::repair`], even when its metadata is damaged (see
+    /// [`Store::with_backend_for_repair`]). Engine-level corruption still fails here.
+    pub fn open_for_repair(dir: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
+        Ok(Store::with_backend_for_repair(RedbBackend::open(dir, opts)?))
+    }
+
     /// Runs the engine's full integrity check (every page checksum) and then [`Store::check`].
     pub fn verify(&self) -> Result<CheckReport, StoreError> {
         let mut report = CheckReport::default();
@@ -641,6 +647,25 @@ impl<B: Backend> Store<B> {
             }
         };
         Ok(Store { backend, stamp })
+    }
+
+    /// Wraps a backend whose metadata may be damaged, for [`Store::repair`] only: no checks,
+    /// the stamp is read if it is readable (a new one otherwise). Other operations may fail
+    /// until `repair` has run.
+    pub fn with_backend_for_repair(backend: B) -> Self {
+        let stamp = backend
+            .read(|tx| {
+                let mut b = Vec::new();
+                Ok(if tx.get(Table::Meta, META_STAMP, &mut b)? {
+                    <[u8; 8]>::try_from(b.as_slice()).ok()
+                } else {
+                    None
+                })
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| backend.new_stamp());
+        Store { backend, stamp }
     }
 
     /// The backend.
@@ -806,6 +831,20 @@ impl<B: Backend> Store<B> {
     /// The last ID the counter handed out (16 in a new store).
     pub fn last_id(&self) -> Result<Cnid, StoreError> {
         self.backend.read(read_last)
+    }
+
+    /// Raises the counter to at least `id` (a rebuild carries the old store's counter over,
+    /// so that IDs handed out before are not handed out again).
+    pub fn raise_last(&self, id: Cnid) -> Result<(), StoreError> {
+        if self.last_id()? >= id {
+            return Ok(());
+        }
+        self.backend.write(|tx| {
+            if read_last(tx)? < id {
+                tx.put(Table::Meta, META_LAST, &id.0.to_be_bytes())?;
+            }
+            Ok(())
+        })
     }
 
     /// The ID the next allocation will hand out (the counter's next free ID), without
