@@ -20,6 +20,7 @@
 //!
 //! Calls are serialised with a process-wide lock: not every PAM module is thread-safe.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::Path;
 use std::ptr;
@@ -221,6 +222,7 @@ impl Pam {
             user: &cuser,
             password: &password,
             new_password: None,
+            changing: Cell::new(false),
         };
         let _guard = PAM_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let session = match self.open(&cuser, &conv, rhost) {
@@ -260,6 +262,7 @@ impl Pam {
             user: &cuser,
             password: &old,
             new_password: Some(&new),
+            changing: Cell::new(false),
         };
         let _guard = PAM_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let session = match self.open(&cuser, &conv, rhost) {
@@ -279,11 +282,39 @@ impl Pam {
             session.call(self.acct_mgmt, PAM_SILENT),
             PAM_NEW_AUTHTOK_REQD | PAM_AUTHTOK_EXPIRED
         );
+        drop(session);
+        // A fresh handle for the change: the first one holds the old password as
+        // PAM_AUTHTOK from pam_authenticate, which confuses the password stack.
+        let session = match self.open(&cuser, &conv, rhost) {
+            Ok(s) => s,
+            Err(e) => return PamChange::Error(e),
+        };
         let flags = PAM_SILENT | if expired { PAM_CHANGE_EXPIRED_AUTHTOK } else { 0 };
-        match session.call(self.chauthtok, flags) {
-            PAM_SUCCESS => PamChange::Changed,
-            rc @ (PAM_AUTHTOK_ERR | PAM_PERM_DENIED) => PamChange::Rejected(session.strerror(rc)),
-            rc => PamChange::Error(format!("pam_chauthtok: {}", session.strerror(rc))),
+        conv.changing.set(true);
+        let rc = session.call(self.chauthtok, flags);
+        if rc == PAM_SUCCESS {
+            return PamChange::Changed;
+        }
+        let message = session.strerror(rc);
+        drop(session);
+        // Some stacks report a failure from a module after pam_unix has already written
+        // the new password (seen on Debian 12's common-password with an expired password).
+        // What counts is whether the new password now works.
+        let check = ConvData {
+            user: &cuser,
+            password: &new,
+            new_password: None,
+            changing: Cell::new(false),
+        };
+        if let Ok(s) = self.open(&cuser, &check, rhost) {
+            if s.call(self.authenticate, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK) == PAM_SUCCESS {
+                tracing::debug!(target: "afpd::uam", user, rc, "pam_chauthtok reported {message}, but the new password is in effect");
+                return PamChange::Changed;
+            }
+        }
+        match rc {
+            PAM_AUTHTOK_ERR | PAM_PERM_DENIED => PamChange::Rejected(message),
+            _ => PamChange::Error(format!("pam_chauthtok: {message}")),
         }
     }
 
@@ -364,6 +395,9 @@ struct ConvData<'a> {
     user: &'a CStr,
     password: &'a CStr,
     new_password: Option<&'a CStr>,
+    /// Set just before `pam_chauthtok`: hidden prompts then get the new password unless
+    /// they ask for the current one. Before, every hidden prompt gets `password`.
+    changing: Cell<bool>,
 }
 
 /// A NUL-terminated copy of `secret` in a buffer that is wiped on drop.
@@ -445,7 +479,7 @@ unsafe extern "C" fn conversation(
         };
         let answer: Option<&CStr> = match m.msg_style {
             PAM_PROMPT_ECHO_OFF => Some(match data.new_password {
-                Some(new) if !(prompt.contains("current") || prompt.contains("old")) => new,
+                Some(new) if data.changing.get() && !(prompt.contains("current") || prompt.contains("old")) => new,
                 _ => data.password,
             }),
             PAM_PROMPT_ECHO_ON => Some(data.user),
