@@ -30,19 +30,19 @@ compile_error!("afpd relies on Linux per-thread credentials (raw setresuid/setgr
 /// System call numbers: the 32-bit-id variants on architectures where the plain ones
 /// take 16-bit ids.
 mod nr {
-    #[cfg(any(target_arch = "x86", target_arch = "arm"))]
-    pub(super) use libc::{
-        SYS_getgroups32 as GETGROUPS, SYS_getresgid32 as GETRESGID, SYS_getresuid32 as GETRESUID,
-        SYS_setfsgid32 as SETFSGID, SYS_setfsuid32 as SETFSUID, SYS_setgroups32 as SETGROUPS,
-        SYS_setresgid32 as SETRESGID, SYS_setresuid32 as SETRESUID,
-    };
+    pub(super) use libc::SYS_capget as CAPGET;
     #[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
     pub(super) use libc::{
         SYS_getgroups as GETGROUPS, SYS_getresgid as GETRESGID, SYS_getresuid as GETRESUID,
         SYS_setfsgid as SETFSGID, SYS_setfsuid as SETFSUID, SYS_setgroups as SETGROUPS,
         SYS_setresgid as SETRESGID, SYS_setresuid as SETRESUID,
     };
-    pub(super) use libc::SYS_capget as CAPGET;
+    #[cfg(any(target_arch = "x86", target_arch = "arm"))]
+    pub(super) use libc::{
+        SYS_getgroups32 as GETGROUPS, SYS_getresgid32 as GETRESGID, SYS_getresuid32 as GETRESUID,
+        SYS_setfsgid32 as SETFSGID, SYS_setfsuid32 as SETFSUID, SYS_setgroups32 as SETGROUPS,
+        SYS_setresgid32 as SETRESGID, SYS_setresuid32 as SETRESUID,
+    };
 }
 
 /// The identity a session runs as.
@@ -108,12 +108,17 @@ impl ThreadCredentials {
         let fsgid = unsafe { libc::syscall(nr::SETFSGID, QUERY) };
 
         // SAFETY: getgroups(0, NULL) only returns the number of supplementary groups.
-        let n = check(unsafe { libc::syscall(nr::GETGROUPS, 0, std::ptr::null_mut::<libc::gid_t>()) })?;
+        let n =
+            check(unsafe { libc::syscall(nr::GETGROUPS, 0, std::ptr::null_mut::<libc::gid_t>()) })?;
         let mut groups = vec![0 as libc::gid_t; usize::try_from(n).unwrap_or(0)];
         // SAFETY: the buffer holds exactly `groups.len()` gid_t values and that size is
         // passed, so the kernel writes within it.
         let got = check(unsafe {
-            libc::syscall(nr::GETGROUPS, groups.len() as libc::c_long, groups.as_mut_ptr())
+            libc::syscall(
+                nr::GETGROUPS,
+                groups.len() as libc::c_long,
+                groups.as_mut_ptr(),
+            )
         })?;
         groups.truncate(usize::try_from(got).unwrap_or(0));
         groups.sort_unstable();
@@ -199,10 +204,8 @@ pub fn become_user(c: &Credentials) -> Result<(), CredsError> {
     let groups: Vec<libc::gid_t> = c.groups.clone();
     // SAFETY: the pointer and length describe `groups`, a live Vec<gid_t>; the kernel only
     // reads it. A raw syscall, so only this thread's groups change.
-    check(unsafe {
-        libc::syscall(nr::SETGROUPS, groups.len() as libc::c_long, groups.as_ptr())
-    })
-    .map_err(CredsError::SetGroups)?;
+    check(unsafe { libc::syscall(nr::SETGROUPS, groups.len() as libc::c_long, groups.as_ptr()) })
+        .map_err(CredsError::SetGroups)?;
     let gid = libc::c_long::from(c.gid);
     // SAFETY: setresgid takes three integers; raw syscall, this thread only.
     check(unsafe { libc::syscall(nr::SETRESGID, gid, gid, gid) }).map_err(CredsError::SetGid)?;
@@ -220,7 +223,14 @@ pub fn become_user(c: &Credentials) -> Result<(), CredsError> {
     }
     // The way back must be closed: with no capabilities, setresuid(0, 0, 0) is refused.
     // SAFETY: setresuid takes three integers; raw syscall, this thread only.
-    let back = unsafe { libc::syscall(nr::SETRESUID, 0 as libc::c_long, 0 as libc::c_long, 0 as libc::c_long) };
+    let back = unsafe {
+        libc::syscall(
+            nr::SETRESUID,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
     if back == 0 {
         return Err(CredsError::Verify(
             "the thread could become root again after the switch".to_owned(),
@@ -256,7 +266,9 @@ impl Privilege {
         if t.uids[1] == 0 {
             return Ok(Privilege::Root);
         }
-        Ok(Privilege::Unprivileged(Credentials::new(t.uids[1], t.gids[1], t.groups)))
+        Ok(Privilege::Unprivileged(Credentials::new(
+            t.uids[1], t.gids[1], t.groups,
+        )))
     }
 
     /// Whether the server runs as root.
@@ -301,7 +313,10 @@ mod tests {
 
     #[test]
     fn refuses_root_target() {
-        assert!(matches!(become_user(&Credentials::new(0, 0, vec![])), Err(CredsError::RootTarget)));
+        assert!(matches!(
+            become_user(&Credentials::new(0, 0, vec![])),
+            Err(CredsError::RootTarget)
+        ));
     }
 
     #[test]

@@ -55,13 +55,29 @@ pub fn long_version(paths: &Paths, pam: Result<String, String>) -> String {
     let rows: [(&str, String); 14] = [
         ("AFP versions", AFP_VERSIONS.join(" ")),
         ("UAMs", uams.join(", ")),
-        ("AFP network server", if NETWORK_SERVER { "Yes".into() } else { "No (not in this build: configuration check only)".into() }),
-        ("CNID backends", "built-in store (dbd, sqlite names accepted), last".into()),
+        (
+            "AFP network server",
+            if NETWORK_SERVER {
+                "Yes".into()
+            } else {
+                "No (not in this build: configuration check only)".into()
+            },
+        ),
+        (
+            "CNID backends",
+            "built-in store (dbd, sqlite names accepted), last".into(),
+        ),
         ("Zeroconf support", "No (not in this build)".into()),
         ("PAM support", pam_line),
         ("Password file", "Yes (argon2id)".into()),
-        ("Per-thread credentials", "Yes (Linux setresuid/setgroups per session thread)".into()),
-        ("TCP wrappers support", "No (use `hosts allow` / `hosts deny`)".into()),
+        (
+            "Per-thread credentials",
+            "Yes (Linux setresuid/setgroups per session thread)".into(),
+        ),
+        (
+            "TCP wrappers support",
+            "No (use `hosts allow` / `hosts deny`)".into(),
+        ),
         ("Quota support", "No".into()),
         ("Admin group support", "No".into()),
         ("ACL support", "No".into()),

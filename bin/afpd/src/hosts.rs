@@ -26,7 +26,9 @@ pub struct HostNet {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum HostNetError {
     /// The address part is not an IPv4 dotted quad or an IPv6 address.
-    #[error("`{0}` is not an IP address (expected a.b.c.d[/bits] or an IPv6 address[/bits]; host names are not accepted)")]
+    #[error(
+        "`{0}` is not an IP address (expected a.b.c.d[/bits] or an IPv6 address[/bits]; host names are not accepted)"
+    )]
     BadAddress(String),
     /// The `/bits` part is not a number within the address family's width.
     #[error("`{0}`: the prefix length must be 0-32 for IPv4 and 0-128 for IPv6")]
@@ -199,11 +201,26 @@ mod tests {
 
     #[test]
     fn rejects_names_short_forms_and_bad_prefixes() {
-        assert!(matches!("fileserver".parse::<HostNet>(), Err(HostNetError::BadAddress(_))));
-        assert!(matches!("192.168.100/24".parse::<HostNet>(), Err(HostNetError::BadAddress(_))));
-        assert!(matches!("10.0.0.0/33".parse::<HostNet>(), Err(HostNetError::BadPrefix(_))));
-        assert!(matches!("::/129".parse::<HostNet>(), Err(HostNetError::BadPrefix(_))));
-        assert!(matches!("10.0.0.0/x".parse::<HostNet>(), Err(HostNetError::BadPrefix(_))));
+        assert!(matches!(
+            "fileserver".parse::<HostNet>(),
+            Err(HostNetError::BadAddress(_))
+        ));
+        assert!(matches!(
+            "192.168.100/24".parse::<HostNet>(),
+            Err(HostNetError::BadAddress(_))
+        ));
+        assert!(matches!(
+            "10.0.0.0/33".parse::<HostNet>(),
+            Err(HostNetError::BadPrefix(_))
+        ));
+        assert!(matches!(
+            "::/129".parse::<HostNet>(),
+            Err(HostNetError::BadPrefix(_))
+        ));
+        assert!(matches!(
+            "10.0.0.0/x".parse::<HostNet>(),
+            Err(HostNetError::BadPrefix(_))
+        ));
     }
 
     #[test]

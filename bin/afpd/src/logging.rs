@@ -141,7 +141,9 @@ fn target_of(log_type: &str) -> Result<Option<&'static str>, String> {
         "dsi" => Some("dsi"),
         "uams" | "uamsdaemon" => Some("afpd::uam"),
         "cnid" => Some("cnid"),
-        "logger" | "fce" | "ad" | "sl" | "spotlight" | "atalkdaemon" | "papdaemon" | "default" => None,
+        "logger" | "fce" | "ad" | "sl" | "spotlight" | "atalkdaemon" | "papdaemon" | "default" => {
+            None
+        }
         other => {
             return Err(format!(
                 "unknown log type `{other}` (default, afpdaemon, dsi, uams, cnid, logger, fce, ad, spotlight)"
@@ -171,7 +173,9 @@ impl FromStr for LogSpec {
             }
         }
         if !any {
-            return Err("empty log level (expected type:level pairs such as default:note)".to_owned());
+            return Err(
+                "empty log level (expected type:level pairs such as default:note)".to_owned(),
+            );
         }
         Ok(spec)
     }
@@ -231,7 +235,10 @@ pub fn init(spec: &LogSpec, dest: &LogDestination) -> io::Result<()> {
         LogDestination::Stderr => builder.with_writer(io::stderr).try_init(),
         LogDestination::File(path) => {
             let file = open_log_file(path).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot open log file {}: {e}", path.display()))
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open log file {}: {e}", path.display()),
+                )
             })?;
             builder
                 .with_ansi(false)
@@ -293,13 +300,18 @@ mod tests {
         let spec: LogSpec = "default:note, afpdaemon:debug9 DSI:Info,uams:maxdebug logger:error"
             .parse()
             .unwrap();
-        assert_eq!(spec.filter_directives(), "info,afpd=trace,dsi=info,afpd::uam=trace");
+        assert_eq!(
+            spec.filter_directives(),
+            "info,afpd=trace,dsi=info,afpd::uam=trace"
+        );
         assert!(EnvFilter::try_new(spec.filter_directives()).is_ok());
     }
 
     #[test]
     fn later_pairs_win() {
-        let spec: LogSpec = "default:error default:debug cnid:warn cnid:error".parse().unwrap();
+        let spec: LogSpec = "default:error default:debug cnid:warn cnid:error"
+            .parse()
+            .unwrap();
         assert_eq!(spec.filter_directives(), "debug,cnid=error");
     }
 
@@ -331,6 +343,69 @@ mod tests {
         assert!("printer:warn".parse::<LogSpec>().is_err());
         assert!("".parse::<LogSpec>().is_err());
         assert!("debug5".parse::<NetatalkLevel>().is_err());
+    }
+
+    /// A writer that keeps what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Capture(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn captured(spec: &str, f: impl FnOnce()) -> String {
+        let cap = Capture::default();
+        let writer = cap.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(spec.parse::<LogSpec>().unwrap().env_filter())
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        String::from_utf8(cap.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn login_and_logout_lines() {
+        let client: SocketAddr = "192.168.1.20:51234".parse().unwrap();
+        let out = captured("default:note", || {
+            log_login("AFP3.4", "elatov", client, "DHX2");
+            log_logout("AFP3.4", "elatov", client);
+            log_login_failed("mallory", client, "DHX2", "wrong password");
+        });
+        assert!(
+            out.contains("AFP3.4 Login by elatov from 192.168.1.20:51234 (DHX2)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("AFP3.4 Logout by elatov from 192.168.1.20:51234"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "Login refused for mallory from 192.168.1.20:51234 (DHX2): wrong password"
+            ),
+            "{out}"
+        );
+        assert!(out.contains(SESSION_TARGET), "{out}");
+        // `default:warn` (the seed) hides the login lines but keeps refusals.
+        let out = captured("default:warn", || {
+            log_login("AFP3.4", "elatov", client, "DHX2");
+            log_login_failed("mallory", client, "DHX2", "wrong password");
+        });
+        assert!(!out.contains("Login by"), "{out}");
+        assert!(out.contains("Login refused"), "{out}");
+        // A per-type level for afpdaemon brings them back.
+        let out = captured("default:warn afpdaemon:note", || {
+            log_login("AFP3.3", "elatov", client, "DHX2");
+        });
+        assert!(out.contains("AFP3.3 Login by elatov"), "{out}");
     }
 
     #[test]

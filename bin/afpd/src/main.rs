@@ -104,7 +104,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let privilege = Privilege::detect().context("reading the process credentials")?;
-    let config_path = cli.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     let state_dir = cli
         .state_dir
         .clone()
@@ -152,13 +155,21 @@ fn load_config(path: &Path, state_dir: &Path) -> Option<Loaded> {
                 eprintln!("{d}");
             }
             let n = err.errors().count();
-            eprintln!("afpd: {}: {n} error(s); the server does not start", path.display());
+            eprintln!(
+                "afpd: {}: {n} error(s); the server does not start",
+                path.display()
+            );
             None
         }
     }
 }
 
-fn start(config: Config, privilege: Privilege, state_dir: &Path, foreground: bool) -> Result<ExitCode> {
+fn start(
+    config: Config,
+    privilege: Privilege,
+    state_dir: &Path,
+    foreground: bool,
+) -> Result<ExitCode> {
     let dest = match (&config.global.log_file, foreground) {
         (_, true) | (None, false) => LogDestination::Stderr,
         (Some(f), false) => LogDestination::File(f.clone()),
@@ -179,8 +190,13 @@ fn start(config: Config, privilege: Privilege, state_dir: &Path, foreground: boo
     }
     let accounts = Accounts::from_config(&config, privilege.clone())?;
     match accounts.source() {
-        AccountSource::PasswordFile => tracing::info!(file = %config.passwd_file().display(), "accounts: password file"),
-        AccountSource::Pam => tracing::info!(service = accounts.pam_service().unwrap_or(""), "accounts: PAM"),
+        AccountSource::PasswordFile => {
+            tracing::info!(file = %config.passwd_file().display(), "accounts: password file")
+        }
+        AccountSource::Pam => tracing::info!(
+            service = accounts.pam_service().unwrap_or(""),
+            "accounts: PAM"
+        ),
         AccountSource::Both => tracing::info!(
             file = %config.passwd_file().display(),
             service = accounts.pam_service().unwrap_or(""),
@@ -188,7 +204,9 @@ fn start(config: Config, privilege: Privilege, state_dir: &Path, foreground: boo
         ),
     }
     if !privilege.is_root() {
-        tracing::warn!("running unprivileged: every session runs as this user; accounts come from the password file only");
+        tracing::warn!(
+            "running unprivileged: every session runs as this user; accounts come from the password file only"
+        );
     }
     tracing::info!(
         server = config.server_name(),
@@ -196,8 +214,12 @@ fn start(config: Config, privilege: Privilege, state_dir: &Path, foreground: boo
         "configuration loaded"
     );
     if !features::NETWORK_SERVER {
-        tracing::error!("the AFP network server is not part of this build; configuration, accounts and state checked, exiting");
-        eprintln!("afpd: the AFP network server is not part of this build yet (configuration, accounts and state are valid)");
+        tracing::error!(
+            "the AFP network server is not part of this build; configuration, accounts and state checked, exiting"
+        );
+        eprintln!(
+            "afpd: the AFP network server is not part of this build yet (configuration, accounts and state are valid)"
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
@@ -258,7 +280,9 @@ fn passwd(action: PasswdAction, config_path: &Path, state_dir: &Path) -> Result<
             if password.is_empty() {
                 bail!("empty password refused");
             }
-            PasswordFile::update(&path, |f| f.set(&user, password.as_bytes(), unix_user.clone()))?;
+            PasswordFile::update(&path, |f| {
+                f.set(&user, password.as_bytes(), unix_user.clone())
+            })?;
             println!("set password of {user} in {}", path.display());
         }
     }
@@ -268,12 +292,17 @@ fn passwd(action: PasswdAction, config_path: &Path, state_dir: &Path) -> Result<
 fn read_password(from_stdin: bool) -> Result<zeroize::Zeroizing<String>> {
     if from_stdin {
         let mut line = zeroize::Zeroizing::new(String::new());
-        io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         let trimmed = line.trim_end_matches(['\n', '\r']).to_owned();
         return Ok(zeroize::Zeroizing::new(trimmed));
     }
     if !io::stdin().is_terminal() {
-        bail!("standard input is not a terminal: use --password-stdin to read the password from it");
+        bail!(
+            "standard input is not a terminal: use --password-stdin to read the password from it"
+        );
     }
     let first = zeroize::Zeroizing::new(rpassword::prompt_password("Password: ")?);
     let second = zeroize::Zeroizing::new(rpassword::prompt_password("Password again: ")?);

@@ -75,7 +75,12 @@ impl StateDir {
                 .recursive(true)
                 .mode(if root { 0o755 } else { 0o700 })
                 .create(&path)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot create state directory {}: {e}", path.display())))?;
+                .map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot create state directory {}: {e}", path.display()),
+                    )
+                })?;
         }
         Ok(StateDir { path })
     }
@@ -146,14 +151,18 @@ impl StateDir {
             Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", file.display()))),
         };
         for (k, v) in entries(&text) {
-            if k == key {
-                if let Some(normal) = check(v) {
-                    return Ok(normal);
-                }
+            if k == key
+                && let Some(normal) = check(v)
+            {
+                return Ok(normal);
             }
         }
         let value = make();
-        let mut new_text = if text.trim().is_empty() { header.to_owned() } else { text };
+        let mut new_text = if text.trim().is_empty() {
+            header.to_owned()
+        } else {
+            text
+        };
         if !new_text.ends_with('\n') {
             new_text.push('\n');
         }
@@ -219,17 +228,34 @@ pub fn random_uuid() -> [u8; 16] {
 /// Upper-case `8-4-4-4-12` text of a UUID (netatalk's `uuid_bin2string` form).
 pub fn format_uuid(b: &[u8; 16]) -> String {
     let h = hex_upper(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Write `bytes` to `path` through a temporary file in the same directory, then rename.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -258,10 +284,22 @@ mod tests {
         assert!(text.starts_with("# DON'T TOUCH NOR COPY THOUGHTLESSLY!\n"));
         assert!(text.contains(&format!("\"zf\"\t{}\n", hex_upper(&a))));
         assert!(text.contains("\"other server\"\t"));
-        let mode = std::fs::metadata(state.signature_file()).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(state.signature_file())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o644);
-        let dmode = std::fs::metadata(state.path()).unwrap().permissions().mode() & 0o777;
-        assert_eq!(dmode & 0o077, 0, "unprivileged state dir is private: {dmode:o}");
+        let dmode = std::fs::metadata(state.path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(
+            dmode & 0o077,
+            0,
+            "unprivileged state dir is private: {dmode:o}"
+        );
     }
 
     #[test]
@@ -275,7 +313,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             state.server_signature("My Server").unwrap(),
-            [0x74, 0xA0, 0xBB, 0x94, 0xEC, 0x8C, 0x13, 0x98, 0x8B, 0x2E, 0x75, 0x04, 0x23, 0x47, 0xE5, 0x28]
+            [
+                0x74, 0xA0, 0xBB, 0x94, 0xEC, 0x8C, 0x13, 0x98, 0x8B, 0x2E, 0x75, 0x04, 0x23, 0x47,
+                0xE5, 0x28
+            ]
         );
         assert_eq!(state.server_signature("plain").unwrap()[15], 0xFF);
         std::fs::write(
@@ -283,7 +324,10 @@ mod tests {
             "# header\n\n\"time_mach\"\tc17bd870-304f-4fdb-af6d-3a78b24729ab\n",
         )
         .unwrap();
-        assert_eq!(state.volume_uuid("time_mach").unwrap(), "C17BD870-304F-4FDB-AF6D-3A78B24729AB");
+        assert_eq!(
+            state.volume_uuid("time_mach").unwrap(),
+            "C17BD870-304F-4FDB-AF6D-3A78B24729AB"
+        );
     }
 
     #[test]
@@ -307,7 +351,10 @@ mod tests {
     #[test]
     fn signature_option_is_zero_padded() {
         assert_eq!(&signature_from_option("abc")[..4], b"abc\0");
-        assert_eq!(signature_from_option("0123456789abcdefXYZ"), *b"0123456789abcdef");
+        assert_eq!(
+            signature_from_option("0123456789abcdefXYZ"),
+            *b"0123456789abcdef"
+        );
     }
 
     #[test]

@@ -59,7 +59,10 @@ impl Env {
 
     fn err(&self, text: &str) -> LoadError {
         match self.load(text) {
-            Ok(l) => panic!("expected errors, got a config with warnings {:?}", l.warnings),
+            Ok(l) => panic!(
+                "expected errors, got a config with warnings {:?}",
+                l.warnings
+            ),
             Err(e) => e,
         }
     }
@@ -104,14 +107,21 @@ fn seed_000_loads_verbatim() {
     assert_eq!(g.log_file.as_deref(), Some(Path::new("/var/adm/afpd.log")));
     assert_eq!(g.disconnect_time_hours, 1);
     assert_eq!(g.vol_dbpath.as_deref(), Some("/var/netatalk/CNID/$u/$v/"));
-    assert_eq!(g.uam_list, vec![LoginMethod::Dhcast128, LoginMethod::Dhx2], "netatalk default");
+    assert_eq!(
+        g.uam_list,
+        vec![LoginMethod::Dhcast128, LoginMethod::Dhx2],
+        "netatalk default"
+    );
     assert!(c.homes.is_none(), "[Homes] is commented out");
     assert_eq!(c.volumes.len(), 1);
     let v = &c.volumes[0];
     assert_eq!(v.section, "time_mach");
     assert_eq!(v.path, "/data/tm/$u");
     assert_eq!(v.options.time_machine, Some(true));
-    assert_eq!(v.options.valid_users, Some(vec![Principal::Group("tmusers".into())]));
+    assert_eq!(
+        v.options.valid_users,
+        Some(vec![Principal::Group("tmusers".into())])
+    );
     assert_eq!(v.options.vol_size_limit_mib, Some(204_800));
     // The one thing netatalk silently ignores: `hosts allow` in [Global]. We say so,
     // pointing at line 9.
@@ -121,7 +131,11 @@ fn seed_000_loads_verbatim() {
         loaded.warnings
     );
     assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
-    assert!(loaded.warnings[0].to_string().contains("afp.conf:9: warning:"));
+    assert!(
+        loaded.warnings[0]
+            .to_string()
+            .contains("afp.conf:9: warning:")
+    );
 }
 
 #[test]
@@ -130,7 +144,10 @@ fn seed_000_resolves_for_a_session() {
     // Make the seed's per-user path exist under a temporary root.
     let data = env.path("data/tm/elatov");
     std::fs::create_dir_all(&data).unwrap();
-    let text = SEED.replace("/data/tm/$u", &format!("{}/data/tm/$u", env.dir.path().display()));
+    let text = SEED.replace(
+        "/data/tm/$u",
+        &format!("{}/data/tm/$u", env.dir.path().display()),
+    );
     let c = env.ok(&text).config;
     // `valid users = @tmusers` names a group; a user outside it sees nothing.
     let r = c.volumes_for(&user("elatov"), client("192.168.1.20:50000"));
@@ -156,7 +173,9 @@ fn continuation_lines_join_without_space() {
 fn comment_line_continues_too() {
     let env = Env::new();
     // netatalk joins before classifying, so the continued line is part of the comment.
-    let c = env.ok("[Global]\n# comment \\\nserver name = hidden\n").config;
+    let c = env
+        .ok("[Global]\n# comment \\\nserver name = hidden\n")
+        .config;
     assert_eq!(c.global.server_name, None);
 }
 
@@ -175,7 +194,10 @@ fn inline_comments_and_quotes() {
         .config;
     assert_eq!(c.global.server_name.as_deref(), Some("Files"));
     assert_eq!(c.global.mimic_model.as_deref(), Some("RackMac"));
-    assert_eq!(c.global.login_message.as_deref(), Some("Welcome; be nice # really"));
+    assert_eq!(
+        c.global.login_message.as_deref(),
+        Some("Welcome; be nice # really")
+    );
     assert_eq!(c.global.zeroconf_name.as_deref(), Some("  Padded  "));
     assert_eq!(c.global.vol_dbpath, None, "'' is an empty value");
 }
@@ -247,11 +269,21 @@ fn colon_in_section_name_is_an_error() {
 #[test]
 fn overlong_line_is_an_error() {
     let env = Env::new();
-    let ok_line = format!("[Global]\nlogin message = {}\n", "x".repeat(1022 - "login message = ".len()));
+    let ok_line = format!(
+        "[Global]\nlogin message = {}\n",
+        "x".repeat(1022 - "login message = ".len())
+    );
     env.ok(&ok_line);
-    let long_line = format!("[Global]\nlogin message = {}\n", "x".repeat(1023 - "login message = ".len()));
+    let long_line = format!(
+        "[Global]\nlogin message = {}\n",
+        "x".repeat(1023 - "login message = ".len())
+    );
     let e = env.err(&long_line);
-    assert!(e.to_string().contains(":2: error: line too long (1023 bytes"), "{e}");
+    assert!(
+        e.to_string()
+            .contains(":2: error: line too long (1023 bytes"),
+        "{e}"
+    );
     // Continuations count the joined length.
     let half = "x".repeat(600);
     let e = env.err(&format!("[Global]\nlogin message = {half}\\\n{half}\n"));
@@ -270,10 +302,14 @@ fn options_before_any_section_are_ignored() {
 fn include_switches_files_and_never_returns() {
     let env = Env::new();
     env.write("conf.d/volumes.conf", "[media]\npath = /tmp\n");
-    let l = env.ok("[Global]\nserver name = A\ninclude = conf.d/volumes.conf\nmimic model = lost\n");
+    let l =
+        env.ok("[Global]\nserver name = A\ninclude = conf.d/volumes.conf\nmimic model = lost\n");
     let c = &l.config;
     assert_eq!(c.global.server_name.as_deref(), Some("A"));
-    assert_eq!(c.global.mimic_model, None, "lines after include are not read");
+    assert_eq!(
+        c.global.mimic_model, None,
+        "lines after include are not read"
+    );
     assert_eq!(c.volumes.len(), 1);
     assert_eq!(c.volumes[0].section, "media");
     assert!(has(&l.warnings, 3, "obsolete"));
@@ -294,7 +330,10 @@ fn include_keeps_the_current_section_and_absolute_paths_work() {
 fn include_of_a_missing_file_is_an_error() {
     let env = Env::new();
     let e = env.err("[Global]\ninclude = nowhere.conf\n");
-    assert!(e.to_string().contains("afp.conf:2: error: cannot read"), "{e}");
+    assert!(
+        e.to_string().contains("afp.conf:2: error: cannot read"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -311,7 +350,10 @@ fn errors_in_included_files_name_that_file() {
     env.write("bad.conf", "[v]\npath = /tmp\nread only = perhaps\n");
     let e = env.err("[Global]\ninclude = bad.conf\n");
     let text = e.to_string();
-    assert!(text.contains("bad.conf:3: error: bad value `perhaps` for `read only`"), "{text}");
+    assert!(
+        text.contains("bad.conf:3: error: bad value `perhaps` for `read only`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -332,13 +374,18 @@ fn unknown_option_warns_with_file_line_and_suggestion() {
     assert!(has(&l.warnings, 2, "unknown option `frobnicate`"));
     assert!(has(&l.warnings, 3, "did you mean `vol dbpath`"));
     assert!(has(&l.warnings, 4, "did you mean `vol dbpath`"));
-    assert_eq!(l.config.global.vol_dbpath, None, "netatalk ignores misspelt keys");
+    assert_eq!(
+        l.config.global.vol_dbpath, None,
+        "netatalk ignores misspelt keys"
+    );
 }
 
 #[test]
 fn unsupported_options_warn_and_are_ignored() {
     let env = Env::new();
-    let l = env.ok("[Global]\nldap uri = ldap://x/\nappletalk = yes\n[v]\npath = /tmp\npreexec = /bin/true\n");
+    let l = env.ok(
+        "[Global]\nldap uri = ldap://x/\nappletalk = yes\n[v]\npath = /tmp\npreexec = /bin/true\n",
+    );
     assert!(has(&l.warnings, 2, "not supported by this server"));
     assert!(has(&l.warnings, 3, "AppleTalk"));
     assert!(has(&l.warnings, 6, "not supported"));
@@ -347,7 +394,9 @@ fn unsupported_options_warn_and_are_ignored() {
 #[test]
 fn misplaced_options_warn() {
     let env = Env::new();
-    let l = env.ok("[Global]\ntime machine = yes\n[v]\npath = /tmp\nafp port = 600\nbasedir regex = /home\n");
+    let l = env.ok(
+        "[Global]\ntime machine = yes\n[v]\npath = /tmp\nafp port = 600\nbasedir regex = /home\n",
+    );
     assert!(has(&l.warnings, 2, "volume option"));
     assert!(has(&l.warnings, 5, "[Global] option"));
     assert!(has(&l.warnings, 6, "belongs in [Homes]"));
@@ -398,7 +447,8 @@ fn bad_values_fail_with_file_line_and_option() {
     ] {
         let wanted = format!("afp.conf:{line}: error: bad value");
         assert!(
-            text.lines().any(|l| l.contains(&wanted) && l.contains(&format!("for `{option}`"))),
+            text.lines()
+                .any(|l| l.contains(&wanted) && l.contains(&format!("for `{option}`"))),
             "no error for `{option}` at line {line} in:\n{text}"
         );
     }
@@ -410,7 +460,11 @@ fn uam_list_maps_netatalk_modules() {
     let l = env.ok("[Global]\nuam list = uams_randnum.so,uams_dhx2_pam.so uams_guest.so uams_clrtxt.so uams_dhx2.so\n");
     assert_eq!(
         l.config.global.uam_list,
-        vec![LoginMethod::Dhx2, LoginMethod::Guest, LoginMethod::ClearText]
+        vec![
+            LoginMethod::Dhx2,
+            LoginMethod::Guest,
+            LoginMethod::ClearText
+        ]
     );
     assert!(l.config.global.guest_allowed());
     assert!(has(&l.warnings, 2, "uams_randnum.so"));
@@ -424,14 +478,23 @@ fn global_numbers_defaults_and_hex() {
     let c = env.ok("[Global]\n").config;
     let g = &c.global;
     assert_eq!(
-        (g.afp_port, g.max_connections, g.tickleval_secs, g.timeout_tickles, g.server_quantum, g.dsireadbuf),
+        (
+            g.afp_port,
+            g.max_connections,
+            g.tickleval_secs,
+            g.timeout_tickles,
+            g.server_quantum,
+            g.dsireadbuf
+        ),
         (548, 200, 30, 4, 0x100000, 12)
     );
     assert_eq!(g.idle_timeout_secs(), 120);
     assert_eq!((g.disconnect_time_hours, g.sleep_time_hours), (24, 10));
     assert_eq!(g.guest_account, "nobody");
     assert!(g.save_password && !g.set_password && g.zeroconf);
-    let c = env.ok("[Global]\nserver quantum = 0x40000\nmax connections = 50\n").config;
+    let c = env
+        .ok("[Global]\nserver quantum = 0x40000\nmax connections = 50\n")
+        .config;
     assert_eq!(c.global.server_quantum, 0x40000);
     assert_eq!(c.global.max_connections, 50);
 }
@@ -452,7 +515,11 @@ fn afp_listen_takes_afp_port_regardless_of_order() {
 fn vol_preset_must_exist() {
     let env = Env::new();
     let e = env.err("[v]\npath = /tmp\nvol preset = nosuch\n");
-    assert!(e.to_string().contains("afp.conf:3: error: `vol preset = nosuch` names no section"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("afp.conf:3: error: `vol preset = nosuch` names no section"),
+        "{e}"
+    );
     let e = env.err("[Global]\nvol preset = gone\n");
     assert!(e.to_string().contains("names no section"), "{e}");
 }
@@ -461,9 +528,16 @@ fn vol_preset_must_exist() {
 fn homes_needs_basedir_regex() {
     let env = Env::new();
     let e = env.err("[Homes]\npath = afp-data\n");
-    assert!(e.to_string().contains("afp.conf:1: error: [Homes] needs `basedir regex`"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("afp.conf:1: error: [Homes] needs `basedir regex`"),
+        "{e}"
+    );
     let e = env.err("[Homes]\nbasedir regex = /home/(\n");
-    assert!(e.to_string().contains("not a valid regular expression"), "{e}");
+    assert!(
+        e.to_string().contains("not a valid regular expression"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -507,10 +581,16 @@ fn variables_in_path_and_name() {
     assert_eq!(r.volumes.len(), 1, "{:?}", r.skipped);
     let v = &r.volumes[0];
     assert_eq!(v.name, "alice on Files (alice, alice)");
-    assert_eq!(v.path, std::fs::canonicalize(env.path("shares/alice")).unwrap());
+    assert_eq!(
+        v.path,
+        std::fs::canonicalize(env.path("shares/alice")).unwrap()
+    );
     // Another user's directory does not exist: the volume is left out.
     let r = c.volumes_for(&user("bob"), client("10.0.0.5:50000"));
-    assert!(matches!(r.skipped[0].reason, SkipReason::PathUnavailable(..)));
+    assert!(matches!(
+        r.skipped[0].reason,
+        SkipReason::PathUnavailable(..)
+    ));
 }
 
 #[test]
@@ -529,7 +609,11 @@ fn valid_and_invalid_users() {
             .map(|v| v.name)
             .collect()
     };
-    assert_eq!(names("ALICE"), vec!["only".to_owned()], "case-insensitive, and denied from `deny`");
+    assert_eq!(
+        names("ALICE"),
+        vec!["only".to_owned()],
+        "case-insensitive, and denied from `deny`"
+    );
     // `deny` has the same real path as `only`, so for bob it is a duplicate.
     let r = c.volumes_for(&user("bob"), client("10.0.0.1:1"));
     assert_eq!(r.volumes.len(), 1);
@@ -548,7 +632,11 @@ fn hosts_allow_and_deny_per_volume() {
         ))
         .config;
     let see = |addr: &str| -> Vec<String> {
-        c.volumes_for(&user("u"), client(addr)).volumes.into_iter().map(|v| v.name).collect()
+        c.volumes_for(&user("u"), client(addr))
+            .volumes
+            .into_iter()
+            .map(|v| v.name)
+            .collect()
     };
     assert_eq!(see("192.168.1.7:5000"), vec!["lan", "notguest"]);
     assert_eq!(see("[::ffff:192.168.1.7]:5000"), vec!["lan", "notguest"]);
@@ -578,10 +666,16 @@ fn presets_section_then_global_preset_then_default() {
     assert_eq!(c.presets.len(), 2);
     let r = c.volumes_for(&user("u"), client("10.0.0.1:1"));
     let one = &r.volumes[0];
-    assert_eq!((one.read_only, one.file_perm, one.time_machine), (false, 0o660, false));
+    assert_eq!(
+        (one.read_only, one.file_perm, one.time_machine),
+        (false, 0o660, false)
+    );
     let two = &r.volumes[1];
     // Its own preset replaces the global one entirely.
-    assert_eq!((two.read_only, two.file_perm, two.time_machine), (false, 0, true));
+    assert_eq!(
+        (two.read_only, two.file_perm, two.time_machine),
+        (false, 0, true)
+    );
     assert_eq!(two.vol_size_limit_mib, Some(1000));
 }
 
@@ -591,7 +685,13 @@ fn global_volume_options_only_with_opt_in() {
     let a = share(&env, "a");
     let text = format!("[Global]\nhosts allow = 192.168.1.0/24\n[v]\npath = {a}\n");
     let c = env.ok(&text).config;
-    assert_eq!(c.volumes_for(&user("u"), client("10.0.0.1:1")).volumes.len(), 1, "netatalk: no effect");
+    assert_eq!(
+        c.volumes_for(&user("u"), client("10.0.0.1:1"))
+            .volumes
+            .len(),
+        1,
+        "netatalk: no effect"
+    );
     let p = env.write("afp.conf", &text);
     let opts = LoadOptions {
         global_volume_defaults: true,
@@ -599,8 +699,20 @@ fn global_volume_options_only_with_opt_in() {
     };
     let l = Config::load(&p, &opts).unwrap();
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
-    assert_eq!(l.config.volumes_for(&user("u"), client("10.0.0.1:1")).volumes.len(), 0);
-    assert_eq!(l.config.volumes_for(&user("u"), client("192.168.1.9:1")).volumes.len(), 1);
+    assert_eq!(
+        l.config
+            .volumes_for(&user("u"), client("10.0.0.1:1"))
+            .volumes
+            .len(),
+        0
+    );
+    assert_eq!(
+        l.config
+            .volumes_for(&user("u"), client("192.168.1.9:1"))
+            .volumes
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -619,7 +731,11 @@ fn read_only_rules() {
         ))
         .config;
     let ro = |u: &str| -> Vec<bool> {
-        c.volumes_for(&user(u), client("10.0.0.1:1")).volumes.iter().map(|v| v.read_only).collect()
+        c.volumes_for(&user(u), client("10.0.0.1:1"))
+            .volumes
+            .iter()
+            .map(|v| v.read_only)
+            .collect()
     };
     assert_eq!(ro("alice"), vec![true, true, true, false]);
     assert_eq!(ro("bob"), vec![false, false, true, false]);
@@ -634,7 +750,9 @@ fn resolved_defaults() {
     let c = env.ok(&format!("[v]\npath = {a}\n")).config;
     let v = &c.volumes_for(&user("u"), client("10.0.0.1:1")).volumes[0];
     assert!(v.cnid_dev && v.unix_priv && v.case_sensitive && v.acls && v.stat_vol && v.network_ids);
-    assert!(!v.read_only && !v.time_machine && !v.follow_symlinks && !v.invisible_dots && !v.search_db);
+    assert!(
+        !v.read_only && !v.time_machine && !v.follow_symlinks && !v.invisible_dots && !v.search_db
+    );
     assert_eq!((v.file_perm, v.directory_perm, v.umask), (0, 0, None));
     assert_eq!(v.ea, afpd::config::EaMode::Auto);
     assert_eq!(v.cnid_scheme, CnidScheme::Store);
@@ -644,7 +762,11 @@ fn resolved_defaults() {
 fn dbpath_rule_1_dbnest() {
     let env = Env::new();
     let a = share(&env, "a");
-    let c = env.ok(&format!("[Global]\nvol dbnest = yes\nvol dbpath = /ignored\n[v]\npath = {a}\n")).config;
+    let c = env
+        .ok(&format!(
+            "[Global]\nvol dbnest = yes\nvol dbpath = /ignored\n[v]\npath = {a}\n"
+        ))
+        .config;
     let v = &c.volumes_for(&user("u"), client("10.0.0.1:1")).volumes[0];
     assert_eq!(v.db_dir, v.path);
 }
@@ -654,17 +776,27 @@ fn dbpath_rule_2_volume_verbatim() {
     let env = Env::new();
     let a = share(&env, "a");
     let c = env
-        .ok(&format!("[Global]\nvol dbpath = /global\n[My/Vol]\npath = {a}\nvol dbpath = /db/$u/$v\n"))
+        .ok(&format!(
+            "[Global]\nvol dbpath = /global\n[My/Vol]\npath = {a}\nvol dbpath = /db/$u/$v\n"
+        ))
         .config;
     let v = &c.volumes_for(&user("alice"), client("10.0.0.1:1")).volumes[0];
-    assert_eq!(v.db_dir, PathBuf::from("/db/alice/My:Vol"), "`/` in the name becomes `:`");
+    assert_eq!(
+        v.db_dir,
+        PathBuf::from("/db/alice/My:Vol"),
+        "`/` in the name becomes `:`"
+    );
 }
 
 #[test]
 fn dbpath_rule_3a_global_without_variables() {
     let env = Env::new();
     let a = share(&env, "a");
-    let c = env.ok(&format!("[Global]\nvol dbpath = /var/db\n[media]\npath = {a}\n")).config;
+    let c = env
+        .ok(&format!(
+            "[Global]\nvol dbpath = /var/db\n[media]\npath = {a}\n"
+        ))
+        .config;
     let v = &c.volumes_for(&user("u"), client("10.0.0.1:1")).volumes[0];
     assert_eq!(v.db_dir, PathBuf::from("/var/db/media/"));
 }
@@ -674,11 +806,19 @@ fn dbpath_rule_3b_global_with_variables_the_seed() {
     let env = Env::new();
     std::fs::create_dir_all(env.path("data/tm/elatov")).unwrap();
     let text = SEED
-        .replace("/data/tm/$u", &format!("{}/data/tm/$u", env.dir.path().display()))
+        .replace(
+            "/data/tm/$u",
+            &format!("{}/data/tm/$u", env.dir.path().display()),
+        )
         .replace("valid users = @tmusers", "valid users = elatov");
     let c = env.ok(&text).config;
-    let v = &c.volumes_for(&user("elatov"), client("192.168.1.20:1")).volumes[0];
-    assert_eq!(v.db_dir, PathBuf::from("/var/netatalk/CNID/elatov/time_mach/"));
+    let v = &c
+        .volumes_for(&user("elatov"), client("192.168.1.20:1"))
+        .volumes[0];
+    assert_eq!(
+        v.db_dir,
+        PathBuf::from("/var/netatalk/CNID/elatov/time_mach/")
+    );
     assert!(v.time_machine);
     assert_eq!(v.vol_size_limit_mib, Some(204_800));
 }
@@ -700,15 +840,24 @@ fn db_dir_creation_makes_the_per_user_level() {
     std::fs::create_dir_all(env.path("data/tm/elatov")).unwrap();
     let db_root = env.path("netatalk/CNID");
     let text = SEED
-        .replace("/data/tm/$u", &format!("{}/data/tm/$u", env.dir.path().display()))
+        .replace(
+            "/data/tm/$u",
+            &format!("{}/data/tm/$u", env.dir.path().display()),
+        )
         .replace("/var/netatalk/CNID", &db_root.display().to_string())
         .replace("valid users = @tmusers", "valid users = elatov");
     let c = env.ok(&text).config;
-    let v = &c.volumes_for(&user("elatov"), client("192.168.1.20:1")).volumes[0];
+    let v = &c
+        .volumes_for(&user("elatov"), client("192.168.1.20:1"))
+        .volumes[0];
     let made = v.ensure_db_dir().unwrap();
     assert!(made.is_dir());
     use std::os::unix::fs::PermissionsExt;
-    let leaf = std::fs::metadata(db_root.join("elatov/time_mach")).unwrap().permissions().mode() & 0o777;
+    let leaf = std::fs::metadata(db_root.join("elatov/time_mach"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(leaf, 0o700);
     // Idempotent.
     v.ensure_db_dir().unwrap();
@@ -731,7 +880,10 @@ fn advertised_volumes_skip_session_names() {
     assert_eq!(adv.len(), 1);
     assert_eq!(adv[0].name, "TM on NAS");
     assert!(adv[0].time_machine);
-    assert_eq!(adv[0].volume_uuid.as_deref(), Some("C17BD870-304F-4FDB-AF6D-3A78B24729AB"));
+    assert_eq!(
+        adv[0].volume_uuid.as_deref(),
+        Some("C17BD870-304F-4FDB-AF6D-3A78B24729AB")
+    );
 }
 
 #[test]
@@ -753,18 +905,27 @@ fn homes_volume_for_a_user_with_a_home() {
     let v = &r.volumes[0];
     assert!(v.is_home);
     assert_eq!(v.name, "Home of alice");
-    assert_eq!(v.path, std::fs::canonicalize(home.join("afp-data")).unwrap());
+    assert_eq!(
+        v.path,
+        std::fs::canonicalize(home.join("afp-data")).unwrap()
+    );
     // Guests and users elsewhere get no home volume.
     let mut guest = alice.clone();
     guest.is_guest = true;
-    assert_eq!(c.volumes_for(&guest, client("10.0.0.1:1")).skipped[0].reason, SkipReason::Guest);
+    assert_eq!(
+        c.volumes_for(&guest, client("10.0.0.1:1")).skipped[0].reason,
+        SkipReason::Guest
+    );
     let mut other = user("bob");
     other.home = Some(PathBuf::from("/"));
     assert!(matches!(
         c.volumes_for(&other, client("10.0.0.1:1")).skipped[0].reason,
         SkipReason::HomeNotMatched(_)
     ));
-    assert_eq!(c.volumes_for(&user("nohome"), client("10.0.0.1:1")).skipped[0].reason, SkipReason::NoHome);
+    assert_eq!(
+        c.volumes_for(&user("nohome"), client("10.0.0.1:1")).skipped[0].reason,
+        SkipReason::NoHome
+    );
 }
 
 #[test]
@@ -775,11 +936,18 @@ fn homes_position_follows_the_file() {
     let home = env.path("home/alice");
     std::fs::create_dir_all(&home).unwrap();
     let c = env
-        .ok(&format!("[first]\npath = {a}\n[Homes]\nbasedir regex = /\n[last]\npath = {b}\n"))
+        .ok(&format!(
+            "[first]\npath = {a}\n[Homes]\nbasedir regex = /\n[last]\npath = {b}\n"
+        ))
         .config;
     let mut alice = user("alice");
     alice.home = Some(home);
-    let names: Vec<String> = c.volumes_for(&alice, client("10.0.0.1:1")).volumes.into_iter().map(|v| v.name).collect();
+    let names: Vec<String> = c
+        .volumes_for(&alice, client("10.0.0.1:1"))
+        .volumes
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
     assert_eq!(names, vec!["first", "alice's home", "last"]);
 }
 
@@ -790,5 +958,8 @@ fn diagnostics_display() {
     let d = &l.warnings[0];
     assert_eq!(d.severity, Severity::Warning);
     let shown = d.to_string();
-    assert!(shown.ends_with("afp.conf:2: warning: unknown option `mystery` in [Global], ignored"), "{shown}");
+    assert!(
+        shown.ends_with("afp.conf:2: warning: unknown option `mystery` in [Global], ignored"),
+        "{shown}"
+    );
 }

@@ -60,7 +60,11 @@ fn creds_of(u: &TestUser) -> Credentials {
 
 fn assert_root_thread() {
     let t = ThreadCredentials::of_current_thread().unwrap();
-    assert_eq!(t.uids, [0, 0, 0, 0], "this thread must still be root: {t:?}");
+    assert_eq!(
+        t.uids,
+        [0, 0, 0, 0],
+        "this thread must still be root: {t:?}"
+    );
     assert_eq!(t.gids[1], 0);
 }
 
@@ -73,7 +77,10 @@ fn session_threads_get_exactly_their_users_rights() {
     let tree = Arc::new(Tree::new(&a, &group));
 
     let (ca, cb) = (creds_of(&a), creds_of(&b));
-    assert!(cb.groups.contains(&group.gid), "b is in the test group: {cb:?}");
+    assert!(
+        cb.groups.contains(&group.gid),
+        "b is in the test group: {cb:?}"
+    );
 
     // Thread A: the owner.
     let t = Arc::clone(&tree);
@@ -82,11 +89,18 @@ fn session_threads_get_exactly_their_users_rights() {
         creds::become_user(&ca2).unwrap();
         assert_eq!(fs::read_to_string(t.p("a_private")).unwrap(), "secret of a");
         assert_eq!(fs::read_dir(t.p("a_dir")).unwrap().count(), 1);
-        assert_eq!(fs::read_to_string(t.p("group_file")).unwrap(), "for the group");
+        assert_eq!(
+            fs::read_to_string(t.p("group_file")).unwrap(),
+            "for the group"
+        );
         fs::write(t.p("a_dir/new"), "made by a").unwrap();
         let meta = fs::metadata(t.p("a_dir/new")).unwrap();
         use std::os::unix::fs::MetadataExt;
-        assert_eq!((meta.uid(), meta.gid()), (ca2.uid, ca2.gid), "files are created as the user");
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (ca2.uid, ca2.gid),
+            "files are created as the user"
+        );
         denied(fs::read_to_string("/etc/shadow"), "a reading /etc/shadow");
     })
     .join()
@@ -98,28 +112,52 @@ fn session_threads_get_exactly_their_users_rights() {
     let ca3 = ca.clone();
     std::thread::spawn(move || {
         creds::become_user(&cb2).unwrap();
-        denied(fs::read_to_string(t.p("a_private")), "b reading a's 0600 file");
+        denied(
+            fs::read_to_string(t.p("a_private")),
+            "b reading a's 0600 file",
+        );
         denied(fs::read_dir(t.p("a_dir")), "b listing a's 0700 directory");
-        denied(fs::metadata(t.p("a_dir/inside")), "b stat'ing inside a's 0700 directory");
+        denied(
+            fs::metadata(t.p("a_dir/inside")),
+            "b stat'ing inside a's 0700 directory",
+        );
         assert_eq!(
             fs::read_to_string(t.p("group_file")).unwrap(),
             "for the group",
             "supplementary group gives read access"
         );
-        denied(fs::OpenOptions::new().append(true).open(t.p("group_file")), "b writing a 0640 file");
-        denied(fs::write(t.p("b_new"), "x"), "b creating in a root 0755 directory");
-        denied(fs::remove_file(t.p("a_private")), "b deleting in a root 0755 directory");
+        denied(
+            fs::OpenOptions::new().append(true).open(t.p("group_file")),
+            "b writing a 0640 file",
+        );
+        denied(
+            fs::write(t.p("b_new"), "x"),
+            "b creating in a root 0755 directory",
+        );
+        denied(
+            fs::remove_file(t.p("a_private")),
+            "b deleting in a root 0755 directory",
+        );
         // No way back, and no way sideways.
-        assert!(matches!(creds::become_user(&ca3), Err(CredsError::SetGroups(_))));
+        assert!(matches!(
+            creds::become_user(&ca3),
+            Err(CredsError::SetGroups(_))
+        ));
         let now = ThreadCredentials::of_current_thread().unwrap();
-        assert!(now.is_exactly(&cb2), "still b after the failed attempt: {now:?}");
+        assert!(
+            now.is_exactly(&cb2),
+            "still b after the failed attempt: {now:?}"
+        );
     })
     .join()
     .expect("thread B");
 
     // This thread never switched.
     assert_root_thread();
-    assert_eq!(fs::read_to_string(tree.p("a_private")).unwrap(), "secret of a");
+    assert_eq!(
+        fs::read_to_string(tree.p("a_private")).unwrap(),
+        "secret of a"
+    );
 }
 
 #[test]
@@ -165,7 +203,10 @@ fn enter_session_switches_as_root_and_new_threads_start_as_root() {
     let got = std::thread::spawn(move || {
         let id = privilege.enter_session(&info).unwrap();
         // A thread spawned by a switched thread inherits the switched credentials.
-        let child = std::thread::spawn(ThreadCredentials::of_current_thread).join().unwrap().unwrap();
+        let child = std::thread::spawn(ThreadCredentials::of_current_thread)
+            .join()
+            .unwrap()
+            .unwrap();
         (id, child)
     })
     .join()
@@ -200,19 +241,28 @@ fn config_resolution_with_real_users_groups_and_homes() {
         ),
     )
     .unwrap();
-    let c = Config::load(&conf, &LoadOptions::new(dir.path().join("state"))).unwrap().config;
+    let c = Config::load(&conf, &LoadOptions::new(dir.path().join("state")))
+        .unwrap()
+        .config;
     let client = "192.0.2.1:50000".parse().unwrap();
 
     let r = c.volumes_for(&member.info(), client);
     let names: Vec<&str> = r.volumes.iter().map(|v| v.name.as_str()).collect();
-    assert_eq!(names, vec![format!("{}'s home", member.name).as_str(), "team"]);
+    assert_eq!(
+        names,
+        vec![format!("{}'s home", member.name).as_str(), "team"]
+    );
     assert!(r.volumes[1].read_only, "rolist = @group");
     assert!(!r.volumes[0].read_only);
     assert_eq!(r.volumes[0].path, fs::canonicalize(&member.home).unwrap());
 
     let r = c.volumes_for(&outsider.info(), client);
     assert_eq!(r.volumes.len(), 1, "only the home");
-    assert!(r.skipped.iter().any(|s| s.section == "team" && s.reason == SkipReason::UserNotAllowed));
+    assert!(
+        r.skipped
+            .iter()
+            .any(|s| s.section == "team" && s.reason == SkipReason::UserNotAllowed)
+    );
 }
 
 #[test]
@@ -231,8 +281,14 @@ fn unprivileged_identity_is_explicit() {
         system_account: false,
         is_guest: false,
     };
-    assert_eq!(p.enter_session(&u).unwrap(), SessionIdentity::ServerUser(own));
+    assert_eq!(
+        p.enter_session(&u).unwrap(),
+        SessionIdentity::ServerUser(own)
+    );
     u.uid = 1;
-    assert!(matches!(p.enter_session(&u), Err(CredsError::Unprivileged { .. })));
+    assert!(matches!(
+        p.enter_session(&u),
+        Err(CredsError::Unprivileged { .. })
+    ));
     let _ = Path::new("/");
 }

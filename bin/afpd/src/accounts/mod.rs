@@ -170,7 +170,9 @@ pub enum AccountsError {
     #[error(transparent)]
     PasswordFile(#[from] PasswdError),
     /// PAM was asked for on an unprivileged server.
-    #[error("PAM needs a server running as root (an unprivileged server can only switch to itself); use the password file")]
+    #[error(
+        "PAM needs a server running as root (an unprivileged server can only switch to itself); use the password file"
+    )]
     PamNeedsRoot,
 }
 
@@ -312,7 +314,9 @@ impl Accounts {
         Some(match unix::user_info(&name) {
             Ok(Some(info)) if expired => Verdict::Expired(info),
             Ok(Some(info)) => Verdict::Ok(info),
-            Ok(None) => Verdict::Unavailable(format!("PAM accepted {name}, but NSS does not know it")),
+            Ok(None) => {
+                Verdict::Unavailable(format!("PAM accepted {name}, but NSS does not know it"))
+            }
             Err(e) => Verdict::Unavailable(format!("looking up {name}: {e}")),
         })
     }
@@ -343,7 +347,13 @@ impl Accounts {
 
     /// Change `user`'s password (FPChangePassword). Whether changes are allowed at all
     /// (`set password`, expired passwords) is the caller's policy.
-    pub fn change_password(&self, user: &str, old: &[u8], new: &[u8], client: Option<std::net::IpAddr>) -> PasswordChange {
+    pub fn change_password(
+        &self,
+        user: &str,
+        old: &[u8],
+        new: &[u8],
+        client: Option<std::net::IpAddr>,
+    ) -> PasswordChange {
         if old == new {
             return PasswordChange::SameAsOld;
         }
@@ -413,7 +423,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("afppasswd");
         PasswordFile::update(&path, |f| f.set("alice", b"secret", None)).unwrap();
-        let acc = Accounts::new(AccountSource::PasswordFile, path, unprivileged(), None, 0).unwrap();
+        let acc =
+            Accounts::new(AccountSource::PasswordFile, path, unprivileged(), None, 0).unwrap();
         match acc.verify("Alice", b"secret", None) {
             Verdict::Ok(u) => {
                 assert_eq!((u.uid, u.gid, u.name.as_str()), (4242, 4343, "alice"));
@@ -424,13 +435,23 @@ mod tests {
         assert_eq!(acc.verify("alice", b"nope", None), Verdict::Denied);
         assert_eq!(acc.verify("mallory", b"secret", None), Verdict::Denied);
         assert_eq!(Verdict::Denied.afp_result(), -5023);
-        assert!(acc.guest().is_none(), "no guest unless uams_guest.so is listed");
+        assert!(
+            acc.guest().is_none(),
+            "no guest unless uams_guest.so is listed"
+        );
     }
 
     #[test]
     fn pam_refused_when_unprivileged() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Accounts::new(AccountSource::Pam, dir.path().join("p"), unprivileged(), None, 0).unwrap_err();
+        let err = Accounts::new(
+            AccountSource::Pam,
+            dir.path().join("p"),
+            unprivileged(),
+            None,
+            0,
+        )
+        .unwrap_err();
         assert!(matches!(err, AccountsError::PamNeedsRoot));
     }
 
@@ -455,12 +476,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("afppasswd");
         PasswordFile::update(&path, |f| f.set("alice", b"old-pass", None)).unwrap();
-        let acc = Accounts::new(AccountSource::PasswordFile, path, unprivileged(), None, 6).unwrap();
-        assert_eq!(acc.change_password("alice", b"x", b"x", None), PasswordChange::SameAsOld);
-        assert_eq!(acc.change_password("alice", b"old-pass", b"short", None), PasswordChange::TooShort);
-        assert_eq!(acc.change_password("alice", b"wrong", b"new-pass", None), PasswordChange::Denied);
-        assert_eq!(acc.change_password("alice", b"old-pass", b"new-pass", None), PasswordChange::Changed);
-        assert!(matches!(acc.verify("alice", b"new-pass", None), Verdict::Ok(_)));
+        let acc =
+            Accounts::new(AccountSource::PasswordFile, path, unprivileged(), None, 6).unwrap();
+        assert_eq!(
+            acc.change_password("alice", b"x", b"x", None),
+            PasswordChange::SameAsOld
+        );
+        assert_eq!(
+            acc.change_password("alice", b"old-pass", b"short", None),
+            PasswordChange::TooShort
+        );
+        assert_eq!(
+            acc.change_password("alice", b"wrong", b"new-pass", None),
+            PasswordChange::Denied
+        );
+        assert_eq!(
+            acc.change_password("alice", b"old-pass", b"new-pass", None),
+            PasswordChange::Changed
+        );
+        assert!(matches!(
+            acc.verify("alice", b"new-pass", None),
+            Verdict::Ok(_)
+        ));
         assert_eq!(acc.verify("alice", b"old-pass", None), Verdict::Denied);
     }
 
@@ -469,7 +506,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("afppasswd");
         std::fs::write(&path, "alice:cleartext\n").unwrap();
-        let err = Accounts::new(AccountSource::PasswordFile, path, unprivileged(), None, 0).unwrap_err();
+        let err =
+            Accounts::new(AccountSource::PasswordFile, path, unprivileged(), None, 0).unwrap_err();
         assert!(matches!(err, AccountsError::PasswordFile(_)));
     }
 }

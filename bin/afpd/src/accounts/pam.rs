@@ -87,7 +87,12 @@ struct PamHandle {
     _private: [u8; 0],
 }
 
-type StartFn = unsafe extern "C" fn(*const c_char, *const c_char, *const PamConv, *mut *mut PamHandle) -> c_int;
+type StartFn = unsafe extern "C" fn(
+    *const c_char,
+    *const c_char,
+    *const PamConv,
+    *mut *mut PamHandle,
+) -> c_int;
 type EndFn = unsafe extern "C" fn(*mut PamHandle, c_int) -> c_int;
 type FlagsFn = unsafe extern "C" fn(*mut PamHandle, c_int) -> c_int;
 type SetItemFn = unsafe extern "C" fn(*mut PamHandle, c_int, *const c_void) -> c_int;
@@ -148,7 +153,9 @@ pub struct Pam {
 
 impl std::fmt::Debug for Pam {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pam").field("service", &self.service).finish_non_exhaustive()
+        f.debug_struct("Pam")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
     }
 }
 
@@ -159,7 +166,10 @@ pub fn default_service() -> (&'static str, &'static str) {
     if Path::new("/etc/pam.d/netatalk").exists() {
         ("netatalk", "/etc/pam.d/netatalk exists")
     } else {
-        ("other", "/etc/pam.d/netatalk is absent; using the `other` stack")
+        (
+            "other",
+            "/etc/pam.d/netatalk is absent; using the `other` stack",
+        )
     }
 }
 
@@ -171,7 +181,8 @@ impl Pam {
 
     /// Load `libpam.so.0` and use `service`.
     pub fn load_with_service(service: &str) -> Result<Pam, PamError> {
-        let service = CString::new(service).map_err(|_| PamError("service name with NUL".into()))?;
+        let service =
+            CString::new(service).map_err(|_| PamError("service name with NUL".into()))?;
         // SAFETY: loading libpam runs its initialisers, which have no preconditions; it is
         // the system library meant to be loaded into any process.
         let lib = unsafe { libloading::Library::new("libpam.so.0") }
@@ -182,9 +193,12 @@ impl Pam {
         /// `T` must be the exact C signature of `name` in Linux-PAM.
         unsafe fn sym<T: Copy>(lib: &libloading::Library, name: &[u8]) -> Result<T, PamError> {
             // SAFETY: the caller guarantees `T` is the symbol's real type.
-            unsafe { lib.get::<T>(name) }
-                .map(|s| *s)
-                .map_err(|e| PamError(format!("libpam.so.0 lacks {}: {e}", String::from_utf8_lossy(name))))
+            unsafe { lib.get::<T>(name) }.map(|s| *s).map_err(|e| {
+                PamError(format!(
+                    "libpam.so.0 lacks {}: {e}",
+                    String::from_utf8_lossy(name)
+                ))
+            })
         }
         // SAFETY: each type alias above is the Linux-PAM prototype of the named function
         // (security/_pam_types.h, pam_appl.h). The pointers stay valid while `_lib` lives,
@@ -232,9 +246,11 @@ impl Pam {
         let rc = session.call(self.authenticate, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
         if rc != PAM_SUCCESS {
             return match rc {
-                PAM_AUTH_ERR | PAM_USER_UNKNOWN | PAM_MAXTRIES | PAM_CRED_INSUFFICIENT | PAM_PERM_DENIED => {
-                    PamOutcome::Denied(session.strerror(rc))
-                }
+                PAM_AUTH_ERR
+                | PAM_USER_UNKNOWN
+                | PAM_MAXTRIES
+                | PAM_CRED_INSUFFICIENT
+                | PAM_PERM_DENIED => PamOutcome::Denied(session.strerror(rc)),
                 _ => PamOutcome::Error(format!("pam_authenticate: {}", session.strerror(rc))),
             };
         }
@@ -251,7 +267,13 @@ impl Pam {
     }
 
     /// Change `user`'s password from `old` to `new`.
-    pub fn change_password(&self, user: &str, old: &[u8], new: &[u8], rhost: Option<&str>) -> PamChange {
+    pub fn change_password(
+        &self,
+        user: &str,
+        old: &[u8],
+        new: &[u8],
+        rhost: Option<&str>,
+    ) -> PamChange {
         let (Some(old), Some(new)) = (secret_cstring(old), secret_cstring(new)) else {
             return PamChange::Rejected("password contains a NUL byte".into());
         };
@@ -272,9 +294,11 @@ impl Pam {
         let rc = session.call(self.authenticate, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
         if rc != PAM_SUCCESS {
             return match rc {
-                PAM_AUTH_ERR | PAM_USER_UNKNOWN | PAM_MAXTRIES | PAM_CRED_INSUFFICIENT | PAM_PERM_DENIED => {
-                    PamChange::Denied(session.strerror(rc))
-                }
+                PAM_AUTH_ERR
+                | PAM_USER_UNKNOWN
+                | PAM_MAXTRIES
+                | PAM_CRED_INSUFFICIENT
+                | PAM_PERM_DENIED => PamChange::Denied(session.strerror(rc)),
                 _ => PamChange::Error(format!("pam_authenticate: {}", session.strerror(rc))),
             };
         }
@@ -289,7 +313,12 @@ impl Pam {
             Ok(s) => s,
             Err(e) => return PamChange::Error(e),
         };
-        let flags = PAM_SILENT | if expired { PAM_CHANGE_EXPIRED_AUTHTOK } else { 0 };
+        let flags = PAM_SILENT
+            | if expired {
+                PAM_CHANGE_EXPIRED_AUTHTOK
+            } else {
+                0
+            };
         conv.changing.set(true);
         let rc = session.call(self.chauthtok, flags);
         if rc == PAM_SUCCESS {
@@ -306,11 +335,11 @@ impl Pam {
             new_password: None,
             changing: Cell::new(false),
         };
-        if let Ok(s) = self.open(&cuser, &check, rhost) {
-            if s.call(self.authenticate, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK) == PAM_SUCCESS {
-                tracing::debug!(target: "afpd::uam", user, rc, "pam_chauthtok reported {message}, but the new password is in effect");
-                return PamChange::Changed;
-            }
+        if let Ok(s) = self.open(&cuser, &check, rhost)
+            && s.call(self.authenticate, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK) == PAM_SUCCESS
+        {
+            tracing::debug!(target: "afpd::uam", user, rc, "pam_chauthtok reported {message}, but the new password is in effect");
+            return PamChange::Changed;
         }
         match rc {
             PAM_AUTHTOK_ERR | PAM_PERM_DENIED => PamChange::Rejected(message),
@@ -318,7 +347,12 @@ impl Pam {
         }
     }
 
-    fn open<'a>(&'a self, user: &CStr, conv: &'a ConvData<'a>, rhost: Option<&str>) -> Result<Session<'a>, String> {
+    fn open<'a>(
+        &'a self,
+        user: &CStr,
+        conv: &'a ConvData<'a>,
+        rhost: Option<&str>,
+    ) -> Result<Session<'a>, String> {
         let pam_conv = Box::new(PamConv {
             conv: conversation,
             appdata_ptr: conv as *const ConvData<'_> as *mut c_void,
@@ -328,9 +362,19 @@ impl Pam {
         // struct pam_conv that (with the ConvData it points to) outlives the handle,
         // because both are owned by or borrowed for the returned Session, whose Drop calls
         // pam_end first. `handle` receives the new handle.
-        let rc = unsafe { (self.start)(self.service.as_ptr(), user.as_ptr(), &*pam_conv, &mut handle) };
+        let rc = unsafe {
+            (self.start)(
+                self.service.as_ptr(),
+                user.as_ptr(),
+                &*pam_conv,
+                &mut handle,
+            )
+        };
         if rc != PAM_SUCCESS || handle.is_null() {
-            return Err(format!("pam_start({}) failed with code {rc}", self.service()));
+            return Err(format!(
+                "pam_start({}) failed with code {rc}",
+                self.service()
+            ));
         }
         let session = Session {
             pam: self,
@@ -379,7 +423,11 @@ impl Session<'_> {
             return None;
         }
         // SAFETY: PAM_USER is a NUL-terminated string.
-        Some(unsafe { CStr::from_ptr(item.cast()) }.to_string_lossy().into_owned())
+        Some(
+            unsafe { CStr::from_ptr(item.cast()) }
+                .to_string_lossy()
+                .into_owned(),
+        )
     }
 }
 
@@ -451,7 +499,12 @@ unsafe extern "C" fn conversation(
     resp: *mut *mut PamResponse,
     appdata: *mut c_void,
 ) -> c_int {
-    if num_msg <= 0 || num_msg > PAM_MAX_NUM_MSG || msg.is_null() || resp.is_null() || appdata.is_null() {
+    if num_msg <= 0
+        || num_msg > PAM_MAX_NUM_MSG
+        || msg.is_null()
+        || resp.is_null()
+        || appdata.is_null()
+    {
         return PAM_CONV_ERR;
     }
     // SAFETY: appdata is the &ConvData passed to pam_start, alive for the whole handle.
@@ -475,11 +528,18 @@ unsafe extern "C" fn conversation(
             String::new()
         } else {
             // SAFETY: the message text is a NUL-terminated string.
-            unsafe { CStr::from_ptr(m.msg) }.to_string_lossy().to_ascii_lowercase()
+            unsafe { CStr::from_ptr(m.msg) }
+                .to_string_lossy()
+                .to_ascii_lowercase()
         };
         let answer: Option<&CStr> = match m.msg_style {
             PAM_PROMPT_ECHO_OFF => Some(match data.new_password {
-                Some(new) if data.changing.get() && !(prompt.contains("current") || prompt.contains("old")) => new,
+                Some(new)
+                    if data.changing.get()
+                        && !(prompt.contains("current") || prompt.contains("old")) =>
+                {
+                    new
+                }
                 _ => data.password,
             }),
             PAM_PROMPT_ECHO_ON => Some(data.user),
@@ -527,7 +587,8 @@ mod tests {
 
     #[test]
     fn libpam_loads_and_service_is_chosen() {
-        let pam = Pam::load().expect("libpam.so.0 is part of every Debian system (package libpam0g)");
+        let pam =
+            Pam::load().expect("libpam.so.0 is part of every Debian system (package libpam0g)");
         let (service, _why) = default_service();
         assert_eq!(pam.service(), service);
     }
@@ -544,6 +605,9 @@ mod tests {
     #[test]
     fn nul_in_password_is_refused_before_pam() {
         let pam = Pam::load().unwrap();
-        assert!(matches!(pam.authenticate("root", b"a\0b", None), PamOutcome::Denied(_)));
+        assert!(matches!(
+            pam.authenticate("root", b"a\0b", None),
+            PamOutcome::Denied(_)
+        ));
     }
 }

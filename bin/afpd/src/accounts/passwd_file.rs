@@ -30,8 +30,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use zeroize::Zeroizing;
 
 /// What went wrong with the password file.
@@ -57,7 +57,9 @@ pub enum PasswdError {
         message: String,
     },
     /// The file is netatalk's `afppasswd`, not ours.
-    #[error("{path}:{line}: this looks like netatalk's afppasswd file (Randnum passwords); afpd keeps only argon2id hashes in its own file: point `passwd file` at a new path and add users with `afpd passwd add`")]
+    #[error(
+        "{path}:{line}: this looks like netatalk's afppasswd file (Randnum passwords); afpd keeps only argon2id hashes in its own file: point `passwd file` at a new path and add users with `afpd passwd add`"
+    )]
     NetatalkFormat {
         /// The file.
         path: PathBuf,
@@ -108,7 +110,9 @@ pub struct PasswordFile {
 pub fn validate_user_name(name: &str) -> Result<(), PasswdError> {
     let ok = !name.is_empty()
         && name.len() <= 255
-        && !name.chars().any(|c| c == ':' || c.is_whitespace() || c.is_control());
+        && !name
+            .chars()
+            .any(|c| c == ':' || c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {
@@ -167,7 +171,9 @@ impl PasswordFile {
                         line: lineno,
                     });
                 }
-                return Err(syntax("too many `:`-separated fields (expected name:hash[:unix-account])".into()));
+                return Err(syntax(
+                    "too many `:`-separated fields (expected name:hash[:unix-account])".into(),
+                ));
             }
             if !hash.starts_with("$argon2") {
                 if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit() || c == '*') {
@@ -176,9 +182,12 @@ impl PasswordFile {
                         line: lineno,
                     });
                 }
-                return Err(syntax("the second field must be an argon2 PHC hash ($argon2id$…)".into()));
+                return Err(syntax(
+                    "the second field must be an argon2 PHC hash ($argon2id$…)".into(),
+                ));
             }
-            let complete = PasswordHash::new(hash).is_ok_and(|h| h.salt.is_some() && h.hash.is_some());
+            let complete =
+                PasswordHash::new(hash).is_ok_and(|h| h.salt.is_some() && h.hash.is_some());
             if !complete {
                 return Err(syntax("malformed argon2 PHC hash".into()));
             }
@@ -218,17 +227,28 @@ impl PasswordFile {
 
     /// The account `name` (case-insensitive).
     pub fn find(&self, name: &str) -> Option<&PasswordEntry> {
-        self.entries.iter().find(|e| e.name.eq_ignore_ascii_case(name))
+        self.entries
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
     }
 
     /// Add `name` or replace its password (and `unix_account`, when given).
-    pub fn set(&mut self, name: &str, password: &[u8], unix_account: Option<String>) -> Result<(), PasswdError> {
+    pub fn set(
+        &mut self,
+        name: &str,
+        password: &[u8],
+        unix_account: Option<String>,
+    ) -> Result<(), PasswdError> {
         validate_user_name(name)?;
         if let Some(u) = &unix_account {
             validate_user_name(u)?;
         }
         let hash = hash_password(password)?;
-        match self.entries.iter_mut().find(|e| e.name.eq_ignore_ascii_case(name)) {
+        match self
+            .entries
+            .iter_mut()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+        {
             Some(e) => {
                 e.hash = hash;
                 if unix_account.is_some() {
@@ -276,7 +296,10 @@ impl PasswordFile {
             path: path.to_owned(),
             source,
         };
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         if !dir.exists() {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -284,11 +307,18 @@ impl PasswordFile {
                 .create(dir)
                 .map_err(io_err)?;
         }
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{file_name}.tmp.{}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         let write = || -> io::Result<()> {
-            let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
             let text = Zeroizing::new(self.to_text());
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
@@ -303,7 +333,10 @@ impl PasswordFile {
 
     /// Load, change and save `path` under an exclusive lock, so concurrent `afpd passwd`
     /// runs and the server do not lose each other's updates.
-    pub fn update<T>(path: &Path, change: impl FnOnce(&mut PasswordFile) -> Result<T, PasswdError>) -> Result<T, PasswdError> {
+    pub fn update<T>(
+        path: &Path,
+        change: impl FnOnce(&mut PasswordFile) -> Result<T, PasswdError>,
+    ) -> Result<T, PasswdError> {
         let _lock = lock(path)?;
         let mut file = PasswordFile::load(path)?;
         let out = change(&mut file)?;
@@ -321,10 +354,14 @@ fn lock(path: &Path) -> Result<File, PasswdError> {
         path: lock_path.clone(),
         source,
     };
-    if let Some(dir) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !dir.exists() {
-            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io_err)?;
-        }
+    if let Some(dir) = lock_path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_err)?;
     }
     let f = OpenOptions::new()
         .create(true)
@@ -357,7 +394,10 @@ mod tests {
         assert_eq!(back, f);
         assert!(back.find("ALICE").unwrap().verify(b"correct horse"));
         assert!(!back.find("alice").unwrap().verify(b"wrong"));
-        assert_eq!(back.find("bob").unwrap().unix_account.as_deref(), Some("bobsmith"));
+        assert_eq!(
+            back.find("bob").unwrap().unix_account.as_deref(),
+            Some("bobsmith")
+        );
         assert!(back.find("carol").is_none());
     }
 
@@ -384,7 +424,10 @@ mod tests {
     fn bad_names() {
         let mut f = PasswordFile::default();
         for name in ["", "a:b", "a b", "tab\tname", &"x".repeat(256)] {
-            assert!(matches!(f.set(name, b"p", None), Err(PasswdError::BadName(_))), "{name:?}");
+            assert!(
+                matches!(f.set(name, b"p", None), Err(PasswdError::BadName(_))),
+                "{name:?}"
+            );
         }
     }
 
@@ -394,7 +437,10 @@ mod tests {
         let e = PasswordFile::parse("# c\n\nalice:plaintext\n", p).unwrap_err();
         assert!(e.to_string().starts_with("/etc/afpd/afppasswd:3:"), "{e}");
         let e = PasswordFile::parse("alice:0123456789ABCDEF:****************:0\n", p).unwrap_err();
-        assert!(matches!(e, PasswdError::NetatalkFormat { line: 1, .. }), "{e}");
+        assert!(
+            matches!(e, PasswdError::NetatalkFormat { line: 1, .. }),
+            "{e}"
+        );
         let e = PasswordFile::parse("alice:$argon2id$garbage\n", p).unwrap_err();
         assert!(matches!(e, PasswdError::Syntax { line: 1, .. }), "{e}");
         let h = hash_password(b"x").unwrap();
@@ -425,7 +471,10 @@ mod tests {
     #[test]
     fn missing_file_is_empty() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(PasswordFile::load(&dir.path().join("none")).unwrap(), PasswordFile::default());
+        assert_eq!(
+            PasswordFile::load(&dir.path().join("none")).unwrap(),
+            PasswordFile::default()
+        );
     }
 
     #[test]
@@ -436,7 +485,8 @@ mod tests {
             .map(|i| {
                 let path = path.clone();
                 std::thread::spawn(move || {
-                    PasswordFile::update(&path, |f| f.set(&format!("user{i}"), b"pw", None)).unwrap();
+                    PasswordFile::update(&path, |f| f.set(&format!("user{i}"), b"pw", None))
+                        .unwrap();
                 })
             })
             .collect();

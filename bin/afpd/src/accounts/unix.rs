@@ -64,12 +64,17 @@ pub fn group_id(name: &str) -> io::Result<Option<u32>> {
     if name.is_empty() || name.contains('\0') {
         return Ok(None);
     }
-    Ok(Group::from_name(name).map_err(to_io)?.map(|g| g.gid.as_raw()))
+    Ok(Group::from_name(name)
+        .map_err(to_io)?
+        .map(|g| g.gid.as_raw()))
 }
 
 /// The name of group `gid`.
 pub fn group_name(gid: u32) -> Option<String> {
-    Group::from_gid(Gid::from_raw(gid)).ok().flatten().map(|g| g.name)
+    Group::from_gid(Gid::from_raw(gid))
+        .ok()
+        .flatten()
+        .map(|g| g.name)
 }
 
 #[cfg(test)]
@@ -78,7 +83,9 @@ mod tests {
 
     #[test]
     fn root_exists_with_group_zero() {
-        let root = user_info("root").unwrap().expect("every Linux system has root");
+        let root = user_info("root")
+            .unwrap()
+            .expect("every Linux system has root");
         assert_eq!(root.uid, 0);
         assert_eq!(root.gid, 0);
         assert!(root.groups.contains(&0));

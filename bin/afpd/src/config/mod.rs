@@ -388,7 +388,10 @@ impl VolumeOptions {
         VolumeOptions {
             volume_name: self.volume_name.clone().or_else(|| f.volume_name.clone()),
             valid_users: self.valid_users.clone().or_else(|| f.valid_users.clone()),
-            invalid_users: self.invalid_users.clone().or_else(|| f.invalid_users.clone()),
+            invalid_users: self
+                .invalid_users
+                .clone()
+                .or_else(|| f.invalid_users.clone()),
             hosts_allow: self.hosts_allow.clone().or_else(|| f.hosts_allow.clone()),
             hosts_deny: self.hosts_deny.clone().or_else(|| f.hosts_deny.clone()),
             rolist: self.rolist.clone().or_else(|| f.rolist.clone()),
@@ -417,7 +420,10 @@ impl VolumeOptions {
             acls: self.acls.or(f.acls),
             password: self.password.clone().or_else(|| f.password.clone()),
             volume_uuid: self.volume_uuid.clone().or_else(|| f.volume_uuid.clone()),
-            login_message: self.login_message.clone().or_else(|| f.login_message.clone()),
+            login_message: self
+                .login_message
+                .clone()
+                .or_else(|| f.login_message.clone()),
         }
     }
 }
@@ -505,7 +511,10 @@ impl Config {
 
     /// The name clients see: `server name`, else the host name.
     pub fn server_name(&self) -> &str {
-        self.global.server_name.as_deref().unwrap_or(&self.host_name)
+        self.global
+            .server_name
+            .as_deref()
+            .unwrap_or(&self.host_name)
     }
 
     /// The password file: `passwd file`, else `<state dir>/afppasswd`.
@@ -520,7 +529,12 @@ impl Config {
     fn preset_for(&self, preset: Option<&str>) -> VolumeOptions {
         let name = preset.or(self.global.vol_preset.as_deref());
         let base = name
-            .and_then(|n| self.presets.get(n).cloned().or_else(|| self.section_options(n)))
+            .and_then(|n| {
+                self.presets
+                    .get(n)
+                    .cloned()
+                    .or_else(|| self.section_options(n))
+            })
             .unwrap_or_default();
         match &self.global_volume_defaults {
             Some(g) => base.or(g),
@@ -585,24 +599,29 @@ fn check_entries<'a>(
             };
             diags.push(Diagnostic::warning(
                 e.span.clone(),
-                format!("unknown option `{}` in [{}], ignored{hint}", e.key, section.name),
+                format!(
+                    "unknown option `{}` in [{}], ignored{hint}",
+                    e.key, section.name
+                ),
             ));
             continue;
         };
         let placement = match (kind, def.scope) {
             (SectionKind::Global, Scope::Global | Scope::Both) => Ok(()),
             (SectionKind::Global, Scope::Volume) if global_defaults => Ok(()),
-            (SectionKind::Global, Scope::Volume) => Err(if e.key.starts_with("hosts ") || e.key.ends_with(" users") {
-                format!(
-                    "`{}` is a volume option: in [Global] it has NO effect (netatalk ignores it there), so it restricts nothing; put it in each volume section",
-                    e.key
-                )
-            } else {
-                format!(
-                    "`{}` is a volume option and has no effect in [Global] (netatalk ignores it there); put it in the volume sections or a preset",
-                    e.key
-                )
-            }),
+            (SectionKind::Global, Scope::Volume) => Err(
+                if e.key.starts_with("hosts ") || e.key.ends_with(" users") {
+                    format!(
+                        "`{}` is a volume option: in [Global] it has NO effect (netatalk ignores it there), so it restricts nothing; put it in each volume section",
+                        e.key
+                    )
+                } else {
+                    format!(
+                        "`{}` is a volume option and has no effect in [Global] (netatalk ignores it there); put it in the volume sections or a preset",
+                        e.key
+                    )
+                },
+            ),
             (SectionKind::Global, Scope::Homes) | (SectionKind::Volume, Scope::Homes) => {
                 Err(format!("`{}` belongs in [Homes]; ignored here", e.key))
             }
@@ -619,7 +638,10 @@ fn check_entries<'a>(
         if let Support::Ignored(why) = def.support {
             diags.push(Diagnostic::warning(
                 e.span.clone(),
-                format!("`{}` is not supported by this server and is ignored: {why}", e.key),
+                format!(
+                    "`{}` is not supported by this server and is ignored: {why}",
+                    e.key
+                ),
             ));
             continue;
         }
@@ -635,7 +657,12 @@ fn bad_value(e: &RawEntry, reason: impl fmt::Display) -> Diagnostic {
     )
 }
 
-fn build(path: &Path, raw: parse::RawConfig, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> Config {
+fn build(
+    path: &Path,
+    raw: parse::RawConfig,
+    opts: &LoadOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Config {
     let mut global = Global::default();
     let mut global_volume = VolumeOptions::default();
     let mut homes = None;
@@ -645,7 +672,12 @@ fn build(path: &Path, raw: parse::RawConfig, opts: &LoadOptions, diags: &mut Vec
 
     for section in &raw.sections {
         if section.name.eq_ignore_ascii_case("global") {
-            let entries = check_entries(section, SectionKind::Global, opts.global_volume_defaults, diags);
+            let entries = check_entries(
+                section,
+                SectionKind::Global,
+                opts.global_volume_defaults,
+                diags,
+            );
             type_global(&entries, &mut global, &mut global_volume, diags);
             continue;
         }
@@ -684,7 +716,10 @@ fn build(path: &Path, raw: parse::RawConfig, opts: &LoadOptions, diags: &mut Vec
             let regex = match Regex::new(&basedir.value) {
                 Ok(r) => r,
                 Err(err) => {
-                    diags.push(bad_value(basedir, format!("not a valid regular expression: {err}")));
+                    diags.push(bad_value(
+                        basedir,
+                        format!("not a valid regular expression: {err}"),
+                    ));
                     continue;
                 }
             };
@@ -694,7 +729,9 @@ fn build(path: &Path, raw: parse::RawConfig, opts: &LoadOptions, diags: &mut Vec
                 Some(e) if !e.value.contains("$u") => {
                     diags.push(Diagnostic::warning(
                         e.span.clone(),
-                        format!("`home name` must contain `$u`; using `{default_name}` as netatalk does"),
+                        format!(
+                            "`home name` must contain `$u`; using `{default_name}` as netatalk does"
+                        ),
                     ));
                     default_name
                 }
@@ -708,7 +745,10 @@ fn build(path: &Path, raw: parse::RawConfig, opts: &LoadOptions, diags: &mut Vec
                 Some(e) => e.value.clone(),
             };
             if homes.is_some() {
-                diags.push(Diagnostic::error(section.span.clone(), "a second [Homes] section"));
+                diags.push(Diagnostic::error(
+                    section.span.clone(),
+                    "a second [Homes] section",
+                ));
                 continue;
             }
             homes = Some(Homes {
@@ -738,16 +778,16 @@ fn build(path: &Path, raw: parse::RawConfig, opts: &LoadOptions, diags: &mut Vec
                         format!("volume name `{name_template}` must not contain `:`"),
                     ));
                 }
-                if !vars::uses_session_variables(&p.value) && !p.value.contains('$') {
-                    if let Err(e) = std::fs::metadata(&p.value) {
-                        diags.push(Diagnostic::warning(
-                            p.span.clone(),
-                            format!(
-                                "path {} is not accessible ({e}); the volume is left out until it is",
-                                p.value
-                            ),
-                        ));
-                    }
+                if !p.value.contains('$')
+                    && let Err(e) = std::fs::metadata(&p.value)
+                {
+                    diags.push(Diagnostic::warning(
+                        p.span.clone(),
+                        format!(
+                            "path {} is not accessible ({e}); the volume is left out until it is",
+                            p.value
+                        ),
+                    ));
                 }
                 volumes.push(VolumeSection {
                     section: section.name.clone(),
@@ -765,7 +805,8 @@ fn build(path: &Path, raw: parse::RawConfig, opts: &LoadOptions, diags: &mut Vec
         preset_refs.push((p.clone(), None));
     }
     for (name, span) in preset_refs {
-        let exists = presets.contains_key(&name) || volumes.iter().any(|v: &VolumeSection| v.section == name);
+        let exists = presets.contains_key(&name)
+            || volumes.iter().any(|v: &VolumeSection| v.section == name);
         if !exists {
             diags.push(Diagnostic {
                 severity: Severity::Error,
@@ -801,10 +842,11 @@ fn type_global(
     let mut listen = None;
     for &e in entries {
         let v = e.value.as_str();
-        let mut set_u32 = |target: &mut u32, min: u64, max: u64| match options::parse_range(v, min, max) {
-            Ok(n) => *target = u32::try_from(n).unwrap_or(u32::MAX),
-            Err(r) => diags.push(bad_value(e, r)),
-        };
+        let mut set_u32 =
+            |target: &mut u32, min: u64, max: u64| match options::parse_range(v, min, max) {
+                Ok(n) => *target = u32::try_from(n).unwrap_or(u32::MAX),
+                Err(r) => diags.push(bad_value(e, r)),
+            };
         match e.key.as_str() {
             "server name" => g.server_name = non_empty(v),
             "hostname" => g.hostname = non_empty(v),
@@ -840,7 +882,10 @@ fn type_global(
                         "`signature` is longer than 16 bytes; only the first 16 are used",
                     ));
                 } else if !v.is_empty() && v.len() < 3 {
-                    diags.push(Diagnostic::warning(e.span.clone(), "`signature` is very short"));
+                    diags.push(Diagnostic::warning(
+                        e.span.clone(),
+                        "`signature` is very short",
+                    ));
                 }
                 g.signature = non_empty(v);
             }
@@ -849,19 +894,22 @@ fn type_global(
                 Err(r) => diags.push(bad_value(e, r)),
             },
             "uam list" => type_uam_list(e, g, diags),
-            "vol dbnest" | "save password" | "set password" | "zeroconf" => match options::parse_bool(v) {
-                Ok(b) => match e.key.as_str() {
-                    "vol dbnest" => g.vol_dbnest = b,
-                    "save password" => g.save_password = b,
-                    "set password" => g.set_password = b,
-                    _ => g.zeroconf = b,
-                },
-                Err(r) => diags.push(bad_value(e, r)),
-            },
-            "cnid scheme" => match parse_cnid_scheme(e, diags) {
-                Some(s) => g.cnid_scheme = Some(s),
-                None => {}
-            },
+            "vol dbnest" | "save password" | "set password" | "zeroconf" => {
+                match options::parse_bool(v) {
+                    Ok(b) => match e.key.as_str() {
+                        "vol dbnest" => g.vol_dbnest = b,
+                        "save password" => g.save_password = b,
+                        "set password" => g.set_password = b,
+                        _ => g.zeroconf = b,
+                    },
+                    Err(r) => diags.push(bad_value(e, r)),
+                }
+            }
+            "cnid scheme" => {
+                if let Some(s) = parse_cnid_scheme(e, diags) {
+                    g.cnid_scheme = Some(s);
+                }
+            }
             // Volume options allowed here only with `global_volume_defaults`.
             _ => type_volume_option(e, volume_defaults, diags),
         }
@@ -953,11 +1001,14 @@ fn type_volume_option(e: &RawEntry, vo: &mut VolumeOptions, diags: &mut Vec<Diag
         "network ids" => flag(&mut vo.network_ids),
         "acls" => flag(&mut vo.acls),
         "volume name" => match non_empty(v) {
-            Some(n) if n.contains(':') => diags.push(bad_value(e, "a volume name must not contain `:`")),
+            Some(n) if n.contains(':') => {
+                diags.push(bad_value(e, "a volume name must not contain `:`"))
+            }
             Some(n) => vo.volume_name = Some(n),
             None => diags.push(bad_value(e, "a volume name must not be empty")),
         },
-        "valid users" | "invalid users" | "rolist" | "rwlist" => match options::parse_principals(v) {
+        "valid users" | "invalid users" | "rolist" | "rwlist" => match options::parse_principals(v)
+        {
             Ok(list) => {
                 let slot = match e.key.as_str() {
                     "valid users" => &mut vo.valid_users,
@@ -1004,7 +1055,10 @@ fn type_volume_option(e: &RawEntry, vo: &mut VolumeOptions, diags: &mut Vec<Diag
             "toupper" => vo.casefold = Some(Casefold::ToUpper),
             "xlatelower" => vo.casefold = Some(Casefold::XlateLower),
             "xlateupper" => vo.casefold = Some(Casefold::XlateUpper),
-            _ => diags.push(bad_value(e, "expected tolower, toupper, xlatelower or xlateupper")),
+            _ => diags.push(bad_value(
+                e,
+                "expected tolower, toupper, xlatelower or xlateupper",
+            )),
         },
         "cnid scheme" => {
             if let Some(s) = parse_cnid_scheme(e, diags) {
@@ -1029,11 +1083,19 @@ fn type_volume_option(e: &RawEntry, vo: &mut VolumeOptions, diags: &mut Vec<Diag
                     "`veto files` should end with `/` (netatalk ignores an unterminated last name; it is used here)",
                 ));
             }
-            vo.veto_files = Some(v.split('/').filter(|n| !n.is_empty()).map(str::to_owned).collect());
+            vo.veto_files = Some(
+                v.split('/')
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         "volume uuid" => match normalize_uuid(v) {
             Some(u) => vo.volume_uuid = Some(u),
-            None => diags.push(bad_value(e, "expected a UUID like 550E8400-E29B-41D4-A716-446655440000")),
+            None => diags.push(bad_value(
+                e,
+                "expected a UUID like 550E8400-E29B-41D4-A716-446655440000",
+            )),
         },
         // Known, supported keys handled by the caller (`path`, `vol preset`, …) never get
         // here; an unexpected one is a bug in the option table, reported rather than lost.

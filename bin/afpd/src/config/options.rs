@@ -103,7 +103,11 @@ pub const OPTIONS: &[OptionDef] = &[
     def("cnid scheme", Both, Yes),
     // --- Global: recognised, ignored
     def("ad domain", G, NOT_IMPL),
-    def("admin auth user", G, Ignored("a fallback password for every account is not supported, for safety")),
+    def(
+        "admin auth user",
+        G,
+        Ignored("a fallback password for every account is not supported, for safety"),
+    ),
     def("admin group", G, Ignored("sessions never run as root here")),
     def("force user", G, NOT_IMPL),
     def("force group", G, NOT_IMPL),
@@ -112,12 +116,28 @@ pub const OPTIONS: &[OptionDef] = &[
     def("k5 realm", G, KRB),
     def("nt domain", G, NOT_IMPL),
     def("nt separator", G, NOT_IMPL),
-    def("uam path", G, Ignored("login methods are built in, not loaded from modules")),
+    def(
+        "uam path",
+        G,
+        Ignored("login methods are built in, not loaded from modules"),
+    ),
     def("valid shellcheck", G, NOT_IMPL),
     def("unix charset", G, CHARSET),
-    def("srp passwd file", G, Ignored("the SRP login method is not supported")),
-    def("advertise ssh", G, Ignored("SSH tunnelling (Mac OS X 10.3/10.4) is not supported")),
-    def("afp interfaces", G, Ignored("use `afp listen` with addresses")),
+    def(
+        "srp passwd file",
+        G,
+        Ignored("the SRP login method is not supported"),
+    ),
+    def(
+        "advertise ssh",
+        G,
+        Ignored("SSH tunnelling (Mac OS X 10.3/10.4) is not supported"),
+    ),
+    def(
+        "afp interfaces",
+        G,
+        Ignored("use `afp listen` with addresses"),
+    ),
     def("afp read locks", G, NOT_IMPL),
     def("fqdn", G, NOT_IMPL),
     def("tcprcvbuf", G, TUNING),
@@ -138,7 +158,11 @@ pub const OPTIONS: &[OptionDef] = &[
     def("dircache rfork maxsize", G, TUNING),
     def("afpstats", G, Ignored("D-Bus statistics are not supported")),
     def("close vol", G, NOT_IMPL),
-    def("extmap file", G, Ignored("extension to type/creator mapping is not supported")),
+    def(
+        "extmap file",
+        G,
+        Ignored("extension to type/creator mapping is not supported"),
+    ),
     def("map acls", G, ACL),
     def("solaris share reservations", G, TUNING),
     def("veto message", G, NOT_IMPL),
@@ -221,7 +245,11 @@ pub const OPTIONS: &[OptionDef] = &[
     def("password", V, Yes),
     def("volume uuid", V, Yes),
     // --- Volume: recognised, ignored
-    def("appledouble", V, Ignored("removed in netatalk 4.2; metadata storage follows `ea`")),
+    def(
+        "appledouble",
+        V,
+        Ignored("removed in netatalk 4.2; metadata storage follows `ea`"),
+    ),
     def("preexec", V, EXEC),
     def("postexec", V, EXEC),
     def("root preexec", V, EXEC),
@@ -319,7 +347,10 @@ pub fn parse_principals(v: &str) -> Result<Vec<Principal>, String> {
     let mut out = Vec::new();
     let mut chars = v.chars().peekable();
     loop {
-        while chars.peek().is_some_and(|c| *c == ' ' || *c == ',' || *c == '\t') {
+        while chars
+            .peek()
+            .is_some_and(|c| *c == ' ' || *c == ',' || *c == '\t')
+        {
             chars.next();
         }
         let Some(&first) = chars.peek() else { break };
@@ -432,11 +463,11 @@ pub fn parse_listen(v: &str, default_port: u16) -> Result<Vec<SocketAddr>, Strin
             out.push(SocketAddr::new(ip, default_port));
             continue;
         }
-        if let Some(inner) = tok.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-            if let Ok(ip) = inner.parse::<IpAddr>() {
-                out.push(SocketAddr::new(ip, default_port));
-                continue;
-            }
+        if let Some(inner) = tok.strip_prefix('[').and_then(|t| t.strip_suffix(']'))
+            && let Ok(ip) = inner.parse::<IpAddr>()
+        {
+            out.push(SocketAddr::new(ip, default_port));
+            continue;
         }
         return Err(format!(
             "`{tok}` is not an address (expected ip, ip:port or [ipv6]:port; host names are not accepted)"
@@ -510,7 +541,8 @@ mod tests {
     #[test]
     fn principals() {
         assert_eq!(
-            parse_principals("user1 user2, user3,@group1 \"user name1\", \"@group name1\"").unwrap(),
+            parse_principals("user1 user2, user3,@group1 \"user name1\", \"@group name1\"")
+                .unwrap(),
             vec![
                 Principal::User("user1".into()),
                 Principal::User("user2".into()),
@@ -527,10 +559,22 @@ mod tests {
 
     #[test]
     fn uam_modules() {
-        assert_eq!(uam_by_module("uams_dhx2.so"), Some(UamName::Method(LoginMethod::Dhx2)));
-        assert_eq!(uam_by_module("uams_dhx_pam.so"), Some(UamName::Method(LoginMethod::Dhcast128)));
-        assert_eq!(uam_by_module("/usr/lib/netatalk/uams_guest.so"), Some(UamName::Method(LoginMethod::Guest)));
-        assert!(matches!(uam_by_module("uams_randnum.so"), Some(UamName::Unsupported(_))));
+        assert_eq!(
+            uam_by_module("uams_dhx2.so"),
+            Some(UamName::Method(LoginMethod::Dhx2))
+        );
+        assert_eq!(
+            uam_by_module("uams_dhx_pam.so"),
+            Some(UamName::Method(LoginMethod::Dhcast128))
+        );
+        assert_eq!(
+            uam_by_module("/usr/lib/netatalk/uams_guest.so"),
+            Some(UamName::Method(LoginMethod::Guest))
+        );
+        assert!(matches!(
+            uam_by_module("uams_randnum.so"),
+            Some(UamName::Unsupported(_))
+        ));
         assert_eq!(uam_by_module("uams_bogus.so"), None);
     }
 

@@ -238,7 +238,10 @@ fn parse_text(
             Line::Empty => {}
             Line::Error => diags.push(Diagnostic::error(
                 span,
-                format!("syntax error: `{}` is neither `[section]` nor `option = value`", logical.trim()),
+                format!(
+                    "syntax error: `{}` is neither `[section]` nor `option = value`",
+                    logical.trim()
+                ),
             )),
             Line::Section(name) => {
                 if name.contains(':') {
@@ -335,10 +338,16 @@ mod tests {
 
     #[test]
     fn classify_comments_and_quotes() {
-        assert_eq!(classify("log level = default:warn ; note"), value("log level", "default:warn"));
+        assert_eq!(
+            classify("log level = default:warn ; note"),
+            value("log level", "default:warn")
+        );
         assert_eq!(classify("x = a#b"), value("x", "a"));
         assert_eq!(classify("x = 'a ; b # c'"), value("x", "a ; b # c"));
-        assert_eq!(classify("x = \"  spaced  \" ; trailing"), value("x", "  spaced  "));
+        assert_eq!(
+            classify("x = \"  spaced  \" ; trailing"),
+            value("x", "  spaced  ")
+        );
         assert_eq!(classify("x = ''"), value("x", ""));
         assert_eq!(classify("x = \"\""), value("x", ""));
         assert_eq!(classify("x ="), value("x", ""));

@@ -197,7 +197,10 @@ pub fn create_db_dir(dir: &Path) -> Result<PathBuf, DbDirError> {
         return Err(DbDirError {
             path: dir.to_owned(),
             component: dir.to_owned(),
-            source: io::Error::new(io::ErrorKind::NotADirectory, "exists but is not a directory"),
+            source: io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "exists but is not a directory",
+            ),
         });
     }
     Ok(dir.to_owned())
@@ -267,7 +270,12 @@ impl Config {
         }
         let real = match std::fs::canonicalize(home) {
             Ok(p) => p,
-            Err(e) => return skip(res, SkipReason::PathUnavailable(home.clone(), e.to_string())),
+            Err(e) => {
+                return skip(
+                    res,
+                    SkipReason::PathUnavailable(home.clone(), e.to_string()),
+                );
+            }
         };
         if !homes.basedir_regex.is_match(&real.to_string_lossy()) {
             return skip(res, SkipReason::HomeNotMatched(real));
@@ -301,7 +309,13 @@ impl Config {
         }
     }
 
-    fn resolve_one(&self, c: Candidate<'_>, user: &UserInfo, client: SocketAddr, res: &mut Resolution) {
+    fn resolve_one(
+        &self,
+        c: Candidate<'_>,
+        user: &UserInfo,
+        client: SocketAddr,
+        res: &mut Resolution,
+    ) {
         let skip = |res: &mut Resolution, reason| {
             res.skipped.push(Skipped {
                 section: c.section.to_owned(),
@@ -315,8 +329,12 @@ impl Config {
         {
             return skip(res, SkipReason::UserNotAllowed);
         }
-        if o.hosts_deny.as_ref().is_some_and(|l| l.matches(client.ip()))
-            || o.hosts_allow.as_ref().is_some_and(|l| !l.matches(client.ip()))
+        if o.hosts_deny
+            .as_ref()
+            .is_some_and(|l| l.matches(client.ip()))
+            || o.hosts_allow
+                .as_ref()
+                .is_some_and(|l| !l.matches(client.ip()))
         {
             return skip(res, SkipReason::HostNotAllowed);
         }
@@ -342,7 +360,11 @@ impl Config {
                 );
             }
         };
-        if let Some(prev) = res.volumes.iter().find(|v| v.path == real || v.name == name) {
+        if let Some(prev) = res
+            .volumes
+            .iter()
+            .find(|v| v.path == real || v.name == name)
+        {
             return skip(res, SkipReason::Duplicate(prev.name.clone()));
         }
 
@@ -390,7 +412,13 @@ impl Config {
     }
 
     /// §3.4: where the CNID database of this volume lives.
-    fn db_dir(&self, o: &VolumeOptions, real_path: &Path, name: &str, ctx: &VarContext<'_>) -> PathBuf {
+    fn db_dir(
+        &self,
+        o: &VolumeOptions,
+        real_path: &Path,
+        name: &str,
+        ctx: &VarContext<'_>,
+    ) -> PathBuf {
         // 1. `vol dbnest`: inside the volume.
         if self.global.vol_dbnest {
             return real_path.to_owned();

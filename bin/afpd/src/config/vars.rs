@@ -154,7 +154,10 @@ mod tests {
             volume_name: Some("time_mach"),
             ..session()
         };
-        assert_eq!(expand("/var/netatalk/CNID/$u/$v/", &ctx), "/var/netatalk/CNID/elatov/time_mach/");
+        assert_eq!(
+            expand("/var/netatalk/CNID/$u/$v/", &ctx),
+            "/var/netatalk/CNID/elatov/time_mach/"
+        );
         assert_eq!(expand("/data/tm/$u", &session()), "/data/tm/elatov");
     }
 

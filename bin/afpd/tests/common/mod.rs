@@ -36,7 +36,12 @@ fn admin(cmd: &str, args: &[&str], stdin: Option<&str>) {
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot run {cmd}: {e} (package `passwd` provides it)"));
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
             child.wait_with_output().unwrap()
         } else {
             c.output()
@@ -74,7 +79,9 @@ impl TestGroup {
     pub fn create() -> TestGroup {
         let name = unique("afpg");
         admin("groupadd", &[&name], None);
-        let gid = afpd::accounts::unix::group_id(&name).unwrap().expect("group just created");
+        let gid = afpd::accounts::unix::group_id(&name)
+            .unwrap()
+            .expect("group just created");
         TestGroup { name, gid }
     }
 }
@@ -101,7 +108,11 @@ impl TestUser {
     /// Create a user, member of `groups`, with `password` if given.
     pub fn create(groups: &[&TestGroup], password: Option<&str>) -> TestUser {
         let name = unique("afpu");
-        let list = groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(",");
+        let list = groups
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         let mut args = vec!["-m", "-U", "-s", "/bin/sh"];
         if !list.is_empty() {
             args.push("-G");
@@ -110,7 +121,9 @@ impl TestUser {
         args.push(&name);
         admin("useradd", &args, None);
         // From here on the guard owns the user, so a failing password step still cleans up.
-        let info = afpd::accounts::unix::user_info(&name).unwrap().expect("user just created");
+        let info = afpd::accounts::unix::user_info(&name)
+            .unwrap()
+            .expect("user just created");
         let user = TestUser {
             name: name.clone(),
             uid: info.uid,
@@ -129,7 +142,9 @@ impl TestUser {
     }
 
     pub fn info(&self) -> afpd::accounts::UserInfo {
-        afpd::accounts::unix::user_info(&self.name).unwrap().unwrap()
+        afpd::accounts::unix::user_info(&self.name)
+            .unwrap()
+            .unwrap()
     }
 }
 
@@ -137,7 +152,9 @@ impl Drop for TestUser {
     fn drop(&mut self) {
         let _g = ADMIN_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let out = Command::new("userdel").args(["-r", &self.name]).output();
-        let ok = out.as_ref().is_ok_and(|o| o.status.success() || o.status.code() == Some(12));
+        let ok = out
+            .as_ref()
+            .is_ok_and(|o| o.status.success() || o.status.code() == Some(12));
         if !ok {
             eprintln!("warning: could not remove test user {}: {out:?}", self.name);
         }
