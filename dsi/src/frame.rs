@@ -144,7 +144,7 @@ impl Transmit {
     /// payload. `tokio::io::AsyncWriteExt::write_all_buf` sends it, using
     /// vectored writes where the socket supports them.
     pub fn into_buf(self) -> impl Buf + Send + Sync + 'static {
-        Bytes::copy_from_slice(&self.header.to_bytes())
+        std::io::Cursor::new(self.header.to_bytes())
             .chain(self.payload)
             .chain(self.data)
     }

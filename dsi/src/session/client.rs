@@ -306,13 +306,13 @@ impl ClientSession {
     /// not exceed the server request quantum.
     pub fn send_write(&mut self, command: Bytes, data: Bytes) -> Result<u16, SessionError> {
         self.check_send(&command)?;
-        if let Some(max) = self.server_quantum {
-            if data.len() > usize::try_from(max).unwrap_or(usize::MAX) {
-                return Err(SessionError::WriteTooLong {
-                    len: data.len(),
-                    max,
-                });
-            }
+        if let Some(max) = self.server_quantum
+            && data.len() > usize::try_from(max).unwrap_or(usize::MAX)
+        {
+            return Err(SessionError::WriteTooLong {
+                len: data.len(),
+                max,
+            });
         }
         let total = command.len().saturating_add(data.len());
         let (Ok(offset), Ok(total_len)) = (u32::try_from(command.len()), u32::try_from(total))

@@ -342,15 +342,15 @@ impl ServerSession {
             .outstanding
             .remove(&request_id)
             .ok_or(SessionError::UnknownRequest(request_id))?;
-        if pending.command == Command::COMMAND {
-            if let Some(afp_command) = pending.afp_command {
-                self.replay.insert(CachedReply {
-                    request_id,
-                    afp_command,
-                    result,
-                    payload: payload.clone(),
-                });
-            }
+        if pending.command == Command::COMMAND
+            && let Some(afp_command) = pending.afp_command
+        {
+            self.replay.insert(CachedReply {
+                request_id,
+                afp_command,
+                result,
+                payload: payload.clone(),
+            });
         }
         let t = Transmit {
             header: Header::reply(pending.command, request_id, result, len),
@@ -671,10 +671,8 @@ impl ServerSession {
         w.remaining -= n;
         let request_id = w.request_id;
         let last = w.remaining == 0;
-        if last {
-            if let Some(t) = self.writing.take().and_then(|w| w.held_reply) {
-                self.transmits.push_back(t);
-            }
+        if last && let Some(t) = self.writing.take().and_then(|w| w.held_reply) {
+            self.transmits.push_back(t);
         }
         self.events.push_back(ServerEvent::WriteData {
             request_id,
