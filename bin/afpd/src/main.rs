@@ -177,10 +177,7 @@ fn start(
     logging::init(&config.global.log_level, &dest)?;
 
     let state = StateDir::open(state_dir, privilege.is_root())?;
-    let signature = match &config.global.signature {
-        Some(s) => state::signature_from_option(s),
-        None => state.server_signature(config.server_name())?,
-    };
+    let signature = state.signature_for(&config)?;
     for v in config.advertised_volumes() {
         let uuid = match v.volume_uuid {
             Some(u) => u,

@@ -123,6 +123,15 @@ impl StateDir {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad signature"))
     }
 
+    /// The server signature `config` asks for: its `signature` option (first 16 bytes), else
+    /// the one stored for its server name.
+    pub fn signature_for(&self, config: &crate::config::Config) -> io::Result<[u8; 16]> {
+        match &config.global.signature {
+            Some(s) => Ok(signature_from_option(s)),
+            None => self.server_signature(config.server_name()),
+        }
+    }
+
     /// The UUID of volume `name` (upper-case `8-4-4-4-12`), generated and stored on first use.
     pub fn volume_uuid(&self, name: &str) -> io::Result<String> {
         self.get_or_insert(

@@ -576,20 +576,22 @@ fn check_entries<'a>(
     global_defaults: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<&'a RawEntry> {
-    let mut last: BTreeMap<&str, &RawEntry> = BTreeMap::new();
-    for e in &section.entries {
-        if let Some(prev) = last.insert(e.key.as_str(), e) {
+    let mut last: BTreeMap<&str, (usize, &RawEntry)> = BTreeMap::new();
+    for (idx, e) in section.entries.iter().enumerate() {
+        if let Some((_, prev)) = last.insert(e.key.as_str(), (idx, e)) {
             diags.push(Diagnostic::warning(
                 e.span.clone(),
                 format!(
-                    "`{}` is set again in [{}] (first at line {}); the last value wins",
-                    e.key, section.name, prev.span.line
+                    "`{}` is set again in [{}] (first at {}); the last value wins",
+                    e.key, section.name, prev.span
                 ),
             ));
         }
     }
-    let mut entries: Vec<&RawEntry> = last.into_values().collect();
-    entries.sort_by_key(|e| e.span.line);
+    // Keep file order (entries of included files come after the including file's).
+    let mut ordered: Vec<(usize, &RawEntry)> = last.into_values().collect();
+    ordered.sort_by_key(|(idx, _)| *idx);
+    let entries = ordered.into_iter().map(|(_, e)| e);
     let mut keep = Vec::new();
     for e in entries {
         let Some(def) = options::lookup(&e.key) else {

@@ -1,5 +1,5 @@
 //! The lexical layer of `afp.conf`: lines, sections, `key = value`, includes (spec
-//! `cnid-and-config.md` §3.1). It knows nothing about option names; [`super::load`] types
+//! `cnid-and-config.md` §3.1). It knows nothing about option names; [`super::Config::load`] types
 //! the values.
 //!
 //! Rules, as netatalk's iniparser applies them:
