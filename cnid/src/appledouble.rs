@@ -39,7 +39,6 @@
 //!  26   12  {9, 50, 32}   FinderInfo   38  12  {2, 82, fork length}   resource fork
 //!  50   32  FinderInfo copy            82   ..  resource fork bytes to the end of the file
 //! ```
-#![deny(clippy::big_endian_bytes)]
 
 use bytes::BufMut;
 
@@ -206,8 +205,8 @@ impl HostOrder {
     }
 }
 
-/// The decoded `org.netatalk.Metadata` xattr.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The decoded `org.netatalk.Metadata` xattr. `Default` is a fresh record with no CNID cached.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Metadata {
     /// The 16 filler bytes (netatalk leaves them zero; kept as read).
     pub filler: [u8; 16],
@@ -226,22 +225,6 @@ pub struct Metadata {
     pub priv_stamp: Option<[u8; 8]>,
     /// Raw PrivID (host-order CNID), if cached.
     pub priv_id: Option<[u8; 4]>,
-}
-
-impl Default for Metadata {
-    fn default() -> Self {
-        Metadata {
-            filler: [0; 16],
-            finder_info: [0; 32],
-            comment: Vec::new(),
-            dates: FileDates::default(),
-            afp_info: [0; 4],
-            priv_dev: None,
-            priv_ino: None,
-            priv_stamp: None,
-            priv_id: None,
-        }
-    }
 }
 
 impl Metadata {
@@ -381,7 +364,10 @@ impl Metadata {
         b[EA_FINDER_INFO..EA_COMMENT].copy_from_slice(&self.finder_info);
         b[EA_COMMENT..EA_COMMENT + self.comment.len()].copy_from_slice(&self.comment);
         let d = &self.dates;
-        for (i, v) in [d.create, d.modify, d.backup, d.access].into_iter().enumerate() {
+        for (i, v) in [d.create, d.modify, d.backup, d.access]
+            .into_iter()
+            .enumerate()
+        {
             b[EA_DATES + 4 * i..EA_DATES + 4 * i + 4].copy_from_slice(&v.to_be_bytes());
         }
         b[EA_AFP_INFO..EA_DEV].copy_from_slice(&self.afp_info);
@@ -758,9 +744,11 @@ mod tests {
                 "prefix {n}"
             );
         }
-        assert!(Sidecar::decode(&file[..82], file.len() as u64)
-            .unwrap()
-            .is_some());
+        assert!(
+            Sidecar::decode(&file[..82], file.len() as u64)
+                .unwrap()
+                .is_some()
+        );
         // A file that really is that short is truncated, not "need more".
         assert_eq!(
             Sidecar::decode(&file[..40], 40),

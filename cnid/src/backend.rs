@@ -12,8 +12,8 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::StoreError;
 
@@ -64,6 +64,9 @@ impl Table {
     }
 }
 
+/// The callback of [`ReadTx::scan`]: gets each key and value, returns whether to go on.
+pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError> + 'a;
+
 /// Reads inside a transaction.
 pub trait ReadTx {
     /// Copies the value of `key` into `out` and returns `true`, or returns `false` if absent.
@@ -71,12 +74,7 @@ pub trait ReadTx {
 
     /// Calls `f` for each entry with a key `>= start`, in key order, until `f` returns
     /// `Ok(false)` or the table ends.
-    fn scan(
-        &mut self,
-        table: Table,
-        start: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError>;
+    fn scan(&mut self, table: Table, start: &[u8], f: &mut Visitor<'_>) -> Result<(), StoreError>;
 
     /// Number of entries in `table`.
     fn len(&mut self, table: Table) -> Result<u64, StoreError>;
@@ -175,11 +173,7 @@ struct MemRead<'a> {
     tables: &'a [Map; 5],
 }
 
-fn scan_map(
-    map: &Map,
-    start: &[u8],
-    f: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
-) -> Result<(), StoreError> {
+fn scan_map(map: &Map, start: &[u8], f: &mut Visitor<'_>) -> Result<(), StoreError> {
     for (k, v) in map.range::<[u8], _>((Bound::Included(start), Bound::Unbounded)) {
         if !f(k, v)? {
             break;
@@ -200,12 +194,7 @@ impl ReadTx for MemRead<'_> {
         })
     }
 
-    fn scan(
-        &mut self,
-        table: Table,
-        start: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan(&mut self, table: Table, start: &[u8], f: &mut Visitor<'_>) -> Result<(), StoreError> {
         scan_map(&self.tables[table.index()], start, f)
     }
 
@@ -232,12 +221,7 @@ impl ReadTx for MemWrite<'_> {
         .get(table, key, out)
     }
 
-    fn scan(
-        &mut self,
-        table: Table,
-        start: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan(&mut self, table: Table, start: &[u8], f: &mut Visitor<'_>) -> Result<(), StoreError> {
         scan_map(&self.tables[table.index()], start, f)
     }
 

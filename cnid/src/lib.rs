@@ -62,9 +62,9 @@ mod redb_backend;
 mod store;
 mod types;
 
-pub use backend::{Backend, MemBackend, ReadTx, Table, WriteTx};
-pub use codec::{fold_name, FORMAT_VERSION};
+pub use backend::{Backend, MemBackend, ReadTx, Table, Visitor, WriteTx};
+pub use codec::{FORMAT_VERSION, fold_name};
 pub use error::{Check, CorruptionError, InvalidArgument, OpenError, Severity, StoreError};
-pub use redb_backend::{OpenOptions, RedbBackend, FILE_NAME};
+pub use redb_backend::{FILE_NAME, OpenOptions, RedbBackend};
 pub use store::{Batch, CheckReport, RepairReport, Stats, Store};
-pub use types::{check_name, Cnid, Entry, Kind, MAX_NAME_LEN};
+pub use types::{Cnid, Entry, Kind, MAX_NAME_LEN, check_name};

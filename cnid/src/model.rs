@@ -14,7 +14,7 @@ use crate::backend::Backend;
 use crate::codec::fold_name;
 use crate::error::{InvalidArgument, StoreError};
 use crate::store::Store;
-use crate::types::{check_name, Cnid, Entry, Kind};
+use crate::types::{Cnid, Entry, Kind, check_name};
 
 /// One store operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,13 +189,13 @@ impl Op {
                 let n = usize::from(x % 6) + 1;
                 let mut ops = Vec::new();
                 for _ in 0..n {
-                    match Self::decode_one(b, false)? {
-                        op @ (Op::Add { .. }
-                        | Op::Update { .. }
-                        | Op::Delete { .. }
-                        | Op::RebuildAdd { .. }
-                        | Op::Lookup { .. }) => ops.push(op),
-                        _ => {}
+                    if let op @ (Op::Add { .. }
+                    | Op::Update { .. }
+                    | Op::Delete { .. }
+                    | Op::RebuildAdd { .. }
+                    | Op::Lookup { .. }) = Self::decode_one(b, false)?
+                    {
+                        ops.push(op);
                     }
                 }
                 Op::Batch(ops)
@@ -267,7 +267,9 @@ impl Model {
         if a.as_ref().is_some_and(|a| a.kind != kind) {
             gone.push(a.take()?.id);
         }
-        if b.as_ref().is_some_and(|b| gone.contains(&b.id) || b.kind != kind) {
+        if b.as_ref()
+            .is_some_and(|b| gone.contains(&b.id) || b.kind != kind)
+        {
             gone.push(b.take()?.id);
         }
         let found = match (a, b) {
@@ -617,7 +619,9 @@ pub fn run<B: Backend>(store: &Store<B>, ops: &[Op]) -> Result<Model, String> {
     }
     let state = store_state(store)?;
     if state != model {
-        return Err(format!("final state differs:\nstore {state:?}\nmodel {model:?}"));
+        return Err(format!(
+            "final state differs:\nstore {state:?}\nmodel {model:?}"
+        ));
     }
     let report = store.check().map_err(|e| e.to_string())?;
     if !report.is_clean() {

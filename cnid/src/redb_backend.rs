@@ -16,17 +16,17 @@ use std::any::Any;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use redb::{
+    Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
+    ReadableTableMetadata, TableDefinition, WriteTransaction,
     backends::{FileBackend, InMemoryBackend},
-    Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition, WriteTransaction,
 };
 
-use crate::backend::{Backend, ReadTx, Table, WriteTx};
+use crate::backend::{Backend, ReadTx, Table, Visitor, WriteTx};
 use crate::error::{Check, CorruptionError, OpenError, StoreError};
 
 /// The store file's name inside the store directory.
@@ -143,7 +143,7 @@ fn create_dirs(dir: &Path, mode: u32) -> Result<(), OpenError> {
                 return Err(OpenError::CreateDir {
                     path: p.to_owned(),
                     source,
-                })
+                });
             }
         }
     }
@@ -280,8 +280,8 @@ impl RedbBackend {
         let (r, generation) = {
             let state = self.state.read().map_err(|_| StoreError::Poisoned)?;
             let db = state.db.as_ref().ok_or_else(closed)?;
-            let r = catch_unwind(AssertUnwindSafe(|| f(db)))
-                .unwrap_or_else(|p| Err(engine_panic(&*p)));
+            let r =
+                catch_unwind(AssertUnwindSafe(|| f(db))).unwrap_or_else(|p| Err(engine_panic(&*p)));
             (r, state.generation)
         };
         if let Err(StoreError::Io(_) | StoreError::DiskFull(_) | StoreError::Busy(_)) = &r {
@@ -367,7 +367,7 @@ fn get_into(
 fn scan_table(
     t: &impl ReadableTable<&'static [u8], &'static [u8]>,
     start: &[u8],
-    f: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+    f: &mut Visitor<'_>,
 ) -> Result<(), StoreError> {
     for item in t.range(start..).map_err(map_err)? {
         let (k, v) = item.map_err(map_err)?;
@@ -383,12 +383,7 @@ impl ReadTx for RedbRead<'_> {
         get_into(self.table(table)?, key, out)
     }
 
-    fn scan(
-        &mut self,
-        table: Table,
-        start: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan(&mut self, table: Table, start: &[u8], f: &mut Visitor<'_>) -> Result<(), StoreError> {
         scan_table(self.table(table)?, start, f)
     }
 
@@ -420,12 +415,7 @@ impl ReadTx for RedbWrite<'_> {
         get_into(&*self.table(table)?, key, out)
     }
 
-    fn scan(
-        &mut self,
-        table: Table,
-        start: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan(&mut self, table: Table, start: &[u8], f: &mut Visitor<'_>) -> Result<(), StoreError> {
         scan_table(&*self.table(table)?, start, f)
     }
 

@@ -11,7 +11,7 @@ use crate::backend::{Backend, ReadTx, Table, WriteTx};
 use crate::codec::{self, FORMAT_VERSION, META_FORMAT, META_LAST, META_STAMP};
 use crate::error::{Check, CorruptionError, InvalidArgument, OpenError, StoreError};
 use crate::redb_backend::{OpenOptions, RedbBackend};
-use crate::types::{check_name, Cnid, Entry, Kind};
+use crate::types::{Cnid, Entry, Kind, check_name};
 
 /// A volume's CNID store. `Send + Sync`: share it as `Arc<Store>` between session threads.
 #[derive(Debug)]
@@ -600,7 +600,9 @@ impl Store<RedbBackend> {
     /// Opens the on-disk store for [`Store::repair`], even when its metadata is damaged (see
     /// [`Store::with_backend_for_repair`]). Engine-level corruption still fails here.
     pub fn open_for_repair(dir: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
-        Ok(Store::with_backend_for_repair(RedbBackend::open(dir, opts)?))
+        Ok(Store::with_backend_for_repair(RedbBackend::open(
+            dir, opts,
+        )?))
     }
 
     /// Runs the engine's full integrity check (every page checksum) and then [`Store::check`].
@@ -635,7 +637,7 @@ impl<B: Backend> Store<B> {
                     path,
                     found,
                     supported: FORMAT_VERSION,
-                })
+                });
             }
             Ok(Init::Ready(stamp)) => stamp,
             Ok(Init::Empty) => {

@@ -6,8 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
 use cnid::{
-    Backend,
-    Check, Cnid, Kind, MemBackend, OpenError, OpenOptions, Store, StoreError, Table, FILE_NAME,
+    Backend, Check, Cnid, FILE_NAME, Kind, MemBackend, OpenError, OpenOptions, Store, StoreError,
+    Table,
 };
 
 fn fill(store: &Store, n: u64) -> Vec<Cnid> {
@@ -186,7 +186,9 @@ fn record_checksum_and_index_disagreement_are_reported_then_repaired() {
     // Point b's devino entry at c.
     let mut k = 1u64.to_be_bytes().to_vec();
     k.extend_from_slice(&11u64.to_be_bytes());
-    store.backend().raw_put(Table::DevIno, &k, &c.0.to_be_bytes());
+    store
+        .backend()
+        .raw_put(Table::DevIno, &k, &c.0.to_be_bytes());
 
     let e = store.resolve(a).unwrap_err();
     assert!(
@@ -210,7 +212,9 @@ fn record_checksum_and_index_disagreement_are_reported_then_repaired() {
     assert_eq!(rep.removed[0].0, a);
     assert!(store.check().unwrap().is_clean());
     assert_eq!(
-        store.add(1, 11, Cnid::ROOT, b"b", Kind::File, None).unwrap(),
+        store
+            .add(1, 11, Cnid::ROOT, b"b", Kind::File, None)
+            .unwrap(),
         b
     );
 }
@@ -226,7 +230,14 @@ fn many_threads_share_one_store() {
             let seeded = seeded.clone();
             std::thread::spawn(move || {
                 let dir = store
-                    .add(t, 1, Cnid::ROOT, format!("dir{t}").as_bytes(), Kind::Dir, None)
+                    .add(
+                        t,
+                        1,
+                        Cnid::ROOT,
+                        format!("dir{t}").as_bytes(),
+                        Kind::Dir,
+                        None,
+                    )
                     .unwrap();
                 let mut mine = Vec::new();
                 for i in 0..40u64 {
@@ -241,7 +252,14 @@ fn many_threads_share_one_store() {
                     );
                     mine.push(
                         store
-                            .add(t, 100 + i, dir, format!("f{i}").as_bytes(), Kind::File, None)
+                            .add(
+                                t,
+                                100 + i,
+                                dir,
+                                format!("f{i}").as_bytes(),
+                                Kind::File,
+                                None,
+                            )
                             .unwrap(),
                     );
                 }

@@ -35,7 +35,9 @@ impl<B: Backend> Backend for Counting<B> {
     }
 }
 
-fn stores() -> Vec<(&'static str, Box<dyn Fn() -> Box<dyn StoreLike>>)> {
+type MakeStore = Box<dyn Fn() -> Box<dyn StoreLike>>;
+
+fn stores() -> Vec<(&'static str, MakeStore)> {
     vec![
         (
             "mem",
@@ -75,7 +77,9 @@ impl<B: Backend + 'static> StoreLike for Store<B> {
             .map(|c| c.0)
     }
     fn get(&self, did: u32, name: &str) -> Option<u32> {
-        Store::get(self, Cnid(did), name.as_bytes()).unwrap().map(|c| c.0)
+        Store::get(self, Cnid(did), name.as_bytes())
+            .unwrap()
+            .map(|c| c.0)
     }
     fn resolve(&self, id: u32) -> Option<(u32, String)> {
         Store::resolve(self, Cnid(id))
@@ -221,7 +225,11 @@ fn case6_lookup_repairs_without_hint() {
         let s = mk();
         let f = s.add(1, 10, 2, "doc", F, 0);
         assert_eq!(s.lookup(1, 10, 2, "other", F), None, "{name}");
-        assert_eq!(s.resolve(f), None, "{name}: lookup removed the stale record");
+        assert_eq!(
+            s.resolve(f),
+            None,
+            "{name}: lookup removed the stale record"
+        );
     }
 }
 
@@ -308,7 +316,10 @@ fn wipe_keeps_stamp_and_counter() {
         s.add(1, 3, Cnid::ROOT, b"f3", F, Some(Cnid(20))).unwrap(),
         Cnid(20)
     );
-    assert_eq!(s.add(1, 100, Cnid::ROOT, b"new", F, None).unwrap(), Cnid(27));
+    assert_eq!(
+        s.add(1, 100, Cnid::ROOT, b"new", F, None).unwrap(),
+        Cnid(27)
+    );
 }
 
 #[test]

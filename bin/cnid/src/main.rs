@@ -24,16 +24,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use cnid::appledouble::{Metadata, METADATA_XATTR_LINUX};
-use cnid::{Cnid, Kind, OpenError, OpenOptions, Store, FILE_NAME};
+use cnid::appledouble::{METADATA_XATTR_LINUX, Metadata};
+use cnid::{Cnid, FILE_NAME, Kind, OpenError, OpenOptions, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use walk::{Meta, Object};
 
 #[derive(Parser)]
-#[command(name = "cnid", version, about = "CNID store administration (scan, repair, rebuild, dump, stats)")]
+#[command(
+    name = "cnid",
+    version,
+    about = "CNID store administration (scan, repair, rebuild, dump, stats)"
+)]
 struct Cli {
     /// The store directory (the volume's resolved `vol dbpath`).
     #[arg(long, value_name = "DIR")]
@@ -213,16 +217,14 @@ fn scan(cli: &Cli, volume: &Path) -> anyhow::Result<u8> {
                         });
                         duplicates += 1;
                     }
-                    if let Some(h) = o.hint(cli.nodev) {
-                        if h != id {
-                            pb.suspend(|| {
-                                println!(
-                                    "hint {}: metadata caches {h}, store has {id}",
-                                    o.path.display()
-                                )
-                            });
-                            hints += 1;
-                        }
+                    if let Some(h) = o.hint(cli.nodev).filter(|h| *h != id) {
+                        pb.suspend(|| {
+                            println!(
+                                "hint {}: metadata caches {h}, store has {id}",
+                                o.path.display()
+                            )
+                        });
+                        hints += 1;
                     }
                 }
                 if let Meta::Malformed(e) = &o.meta {
@@ -238,11 +240,11 @@ fn scan(cli: &Cli, volume: &Path) -> anyhow::Result<u8> {
     pb.finish_and_clear();
     let mut stale = 0;
     store.visit(|r| {
-        if let Ok(e) = r {
-            if !seen.contains_key(&e.id) {
-                println!("stale {} (did {}, name {:?})", e.id, e.did, show(&e.name));
-                stale += 1;
-            }
+        if let Ok(e) = &r
+            && !seen.contains_key(&e.id)
+        {
+            println!("stale {} (did {}, name {:?})", e.id, e.did, show(&e.name));
+            stale += 1;
         }
         true
     })?;
@@ -258,7 +260,12 @@ fn scan(cli: &Cli, volume: &Path) -> anyhow::Result<u8> {
 }
 
 /// Adds one directory's objects in one transaction (group commit).
-fn add_dir(store: &Store, objs: &[Object], use_hints: bool, nodev: bool) -> anyhow::Result<Vec<Cnid>> {
+fn add_dir(
+    store: &Store,
+    objs: &[Object],
+    use_hints: bool,
+    nodev: bool,
+) -> anyhow::Result<Vec<Cnid>> {
     Ok(store.batch(|b| {
         objs.iter()
             .map(|o| {
@@ -320,10 +327,10 @@ fn repair(cli: &Cli, volume: &Path, fix_metadata: bool) -> anyhow::Result<u8> {
     pb.finish_and_clear();
     let mut stale = Vec::new();
     store.visit(|r| {
-        if let Ok(e) = r {
-            if !seen.contains(&e.id) {
-                stale.push(e);
-            }
+        if let Ok(e) = r
+            && !seen.contains(&e.id)
+        {
+            stale.push(e);
         }
         true
     })?;
@@ -334,7 +341,12 @@ fn repair(cli: &Cli, volume: &Path, fix_metadata: bool) -> anyhow::Result<u8> {
         Ok(())
     })?;
     for e in &stale {
-        println!("removed stale {} (did {}, name {:?})", e.id, e.did, show(&e.name));
+        println!(
+            "removed stale {} (did {}, name {:?})",
+            e.id,
+            e.did,
+            show(&e.name)
+        );
     }
     let report = store.check()?;
     println!(
@@ -343,7 +355,11 @@ fn repair(cli: &Cli, volume: &Path, fix_metadata: bool) -> anyhow::Result<u8> {
         seen.len(),
         stale.len(),
         rep.removed.len(),
-        if report.is_clean() { "consistent" } else { "STILL INCONSISTENT" }
+        if report.is_clean() {
+            "consistent"
+        } else {
+            "STILL INCONSISTENT"
+        }
     );
     Ok(if report.is_clean() { 0 } else { EXIT_PROBLEMS })
 }
@@ -408,7 +424,11 @@ fn rebuild(cli: &Cli, volume: &Path, fresh: bool) -> anyhow::Result<u8> {
         "rebuild: {total} objects, {reused} kept the ID cached in their metadata, {} new IDs; \
          store {}",
         total - reused,
-        if report.is_clean() { "consistent" } else { "INCONSISTENT" }
+        if report.is_clean() {
+            "consistent"
+        } else {
+            "INCONSISTENT"
+        }
     );
     Ok(if report.is_clean() { 0 } else { EXIT_PROBLEMS })
 }
@@ -450,7 +470,10 @@ fn stats(cli: &Cli) -> anyhow::Result<u8> {
     println!("next ID          {}", store.next_id()?);
     println!(
         "stamp            {}",
-        s.stamp.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        s.stamp
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     if let Some(size) = s.size_on_disk {
         println!("size on disk     {size} bytes");

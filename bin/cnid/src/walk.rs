@@ -6,11 +6,16 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use cnid::appledouble::{Metadata, METADATA_XATTR_LINUX};
+use cnid::appledouble::{METADATA_XATTR_LINUX, Metadata};
 use cnid::{Cnid, Kind};
 
 /// Names netatalk keeps for itself and never reports to clients (spec §1.14, afp-dsi §9.4).
-const SPECIAL: [&[u8]; 4] = [b".AppleDB", b".AppleDesktop", b".AppleDouble", b".AppleDBcnid"];
+const SPECIAL: [&[u8]; 4] = [
+    b".AppleDB",
+    b".AppleDesktop",
+    b".AppleDouble",
+    b".AppleDBcnid",
+];
 
 /// The state of an object's `org.netatalk.Metadata` xattr.
 pub(crate) enum Meta {
@@ -73,7 +78,15 @@ pub(crate) fn set_xattr(path: &Path, name: &str, value: &[u8]) -> io::Result<()>
     let p = cpath(path)?;
     let n = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: `p` and `n` are NUL-terminated; `value` is valid for `value.len()` bytes.
-    let r = unsafe { libc::lsetxattr(p.as_ptr(), n.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+    let r = unsafe {
+        libc::lsetxattr(
+            p.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -74,9 +74,13 @@ fn rebuild_reuses_ids_from_metadata_and_scan_reports_changes() {
     // A second rebuild keeps the old file and the IDs.
     let o = cnid(&db, &["rebuild", vol.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(std::fs::read_dir(&db)
-        .unwrap()
-        .any(|e| e.unwrap().file_name().to_string_lossy().contains(".old-")));
+    assert!(
+        std::fs::read_dir(&db).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".old-"))
+    );
     assert_eq!(dump(&db), before);
 
     let o = cnid(&db, &["scan", vol.to_str().unwrap()]);
@@ -99,7 +103,11 @@ fn rebuild_reuses_ids_from_metadata_and_scan_reports_changes() {
     assert_eq!(after["plan.txt"], before["plan.txt"]);
 
     let o = cnid(&db, &["stats"]);
-    assert!(o.status.success() && text(&o).contains("records          5"), "{}", text(&o));
+    assert!(
+        o.status.success() && text(&o).contains("records          5"),
+        "{}",
+        text(&o)
+    );
     let o = cnid(&db, &["verify"]);
     assert!(o.status.success(), "{}", text(&o));
 }
