@@ -430,6 +430,33 @@ fn delete_in(tx: &mut dyn WriteTx, id: Cnid) -> Result<bool, StoreError> {
     }
 }
 
+/// FPExchangeFiles (§1.8): the IDs stay with the names, the (dev, ino) pairs swap.
+fn exchange_in(tx: &mut dyn WriteTx, a: Cnid, b: Cnid) -> Result<bool, StoreError> {
+    let mut buf = Vec::new();
+    let (Some(ea), Some(eb)) = (load(tx, a, &mut buf)?, load(tx, b, &mut buf)?) else {
+        return Ok(false);
+    };
+    remove_entry(tx, &ea)?;
+    remove_entry(tx, &eb)?;
+    insert(
+        tx,
+        &Entry {
+            dev: eb.dev,
+            ino: eb.ino,
+            ..ea.clone()
+        },
+    )?;
+    insert(
+        tx,
+        &Entry {
+            dev: ea.dev,
+            ino: ea.ino,
+            ..eb
+        },
+    )?;
+    Ok(true)
+}
+
 fn rebuild_add_in(tx: &mut dyn WriteTx, e: &Entry) -> Result<(), StoreError> {
     update_in(tx, e)?;
     if read_last(tx)?.0 < e.id.0 {
@@ -784,6 +811,18 @@ impl<B: Backend> Store<B> {
             return Ok(false);
         }
         self.backend.write(|tx| delete_in(tx, id))
+    }
+
+    /// FPExchangeFiles: after the server swapped the two files' contents, swaps the (dev, ino)
+    /// of records `a` and `b` in one transaction, so each ID stays with its name. Returns
+    /// `false` (and changes nothing) if either record is missing.
+    pub fn exchange(&self, a: Cnid, b: Cnid) -> Result<bool, StoreError> {
+        validate_id(a)?;
+        validate_id(b)?;
+        if a == b {
+            return Ok(self.resolve(a)?.is_some());
+        }
+        self.backend.write(|tx| exchange_in(tx, a, b))
     }
 
     /// `cnid_rebuild_add`: stores the object under exactly `id` (like [`Store::update`]) and

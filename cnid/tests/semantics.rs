@@ -379,3 +379,15 @@ fn batch_is_atomic() {
     assert!(s.resolve(ids[0]).unwrap().is_some());
     assert!(s.check().unwrap().is_clean());
 }
+
+#[test]
+fn exchange_swaps_inodes_and_keeps_ids_with_names() {
+    let s = Store::with_backend(RedbBackend::in_memory()).unwrap();
+    let a = s.add(1, 10, Cnid::ROOT, b"a", F, None).unwrap();
+    let b = s.add(1, 11, Cnid::ROOT, b"b", F, None).unwrap();
+    assert!(s.exchange(a, b).unwrap());
+    assert_eq!(s.lookup(1, 11, Cnid::ROOT, b"a", F).unwrap(), Some(a));
+    assert_eq!(s.lookup(1, 10, Cnid::ROOT, b"b", F).unwrap(), Some(b));
+    assert!(!s.exchange(a, Cnid(999)).unwrap());
+    assert!(s.check().unwrap().is_clean());
+}
