@@ -123,13 +123,11 @@ pub fn precompose(s: &str) -> String {
         let ccc = canonical_combining_class(c);
         if let Some(si) = starter {
             let blocked = matches!(last_ccc, Some(l) if l == 0 || l >= ccc);
-            if !blocked {
-                if let Some(composed) = compose(out[si], c) {
-                    if !is_decomposition_excluded(composed) {
-                        out[si] = composed;
-                        continue;
-                    }
-                }
+            if let Some(composed) = compose(out[si], c).filter(|_| !blocked)
+                && !is_decomposition_excluded(composed)
+            {
+                out[si] = composed;
+                continue;
             }
         }
         if ccc == 0 {
@@ -179,15 +177,21 @@ const MAC_ROMAN_HIGH: [char; 128] = [
     'ê', 'ë', 'í', 'ì', 'î', 'ï', 'ñ', 'ó', 'ò', 'ô', 'ö', 'õ', 'ú', 'ù', 'û', 'ü', // 0x90
     '†', '°', '¢', '£', '§', '•', '¶', 'ß', '®', '©', '™', '´', '¨', '≠', 'Æ', 'Ø', // 0xA0
     '∞', '±', '≤', '≥', '¥', 'µ', '∂', '∑', '∏', 'π', '∫', 'ª', 'º', 'Ω', 'æ', 'ø', // 0xB0
-    '¿', '¡', '¬', '√', 'ƒ', '≈', '∆', '«', '»', '…', '\u{A0}', 'À', 'Ã', 'Õ', 'Œ', 'œ', // 0xC0
+    '¿', '¡', '¬', '√', 'ƒ', '≈', '∆', '«', '»', '…', '\u{A0}', 'À', 'Ã', 'Õ', 'Œ',
+    'œ', // 0xC0
     '–', '—', '“', '”', '‘', '’', '÷', '◊', 'ÿ', 'Ÿ', '⁄', '€', '‹', '›', 'ﬁ', 'ﬂ', // 0xD0
     '‡', '·', '‚', '„', '‰', 'Â', 'Ê', 'Á', 'Ë', 'È', 'Í', 'Î', 'Ï', 'Ì', 'Ó', 'Ô', // 0xE0
-    '\u{F8FF}', 'Ò', 'Ú', 'Û', 'Ù', 'ı', 'ˆ', '˜', '¯', '˘', '˙', '˚', '¸', '˝', '˛', 'ˇ', // 0xF0
+    '\u{F8FF}', 'Ò', 'Ú', 'Û', 'Ù', 'ı', 'ˆ', '˜', '¯', '˘', '˙', '˚', '¸', '˝', '˛',
+    'ˇ', // 0xF0
 ];
 
 /// The character a MacRoman byte stands for.
 pub fn mac_roman_to_char(b: u8) -> char {
-    if b < 0x80 { char::from(b) } else { MAC_ROMAN_HIGH[usize::from(b - 0x80)] }
+    if b < 0x80 {
+        char::from(b)
+    } else {
+        MAC_ROMAN_HIGH[usize::from(b - 0x80)]
+    }
 }
 
 /// The MacRoman byte for a (precomposed) character, if there is one.
@@ -195,7 +199,10 @@ pub fn char_to_mac_roman(c: char) -> Option<u8> {
     if c.is_ascii() {
         return Some(c as u8);
     }
-    MAC_ROMAN_HIGH.iter().position(|&m| m == c).map(|i| 0x80 + i as u8)
+    MAC_ROMAN_HIGH
+        .iter()
+        .position(|&m| m == c)
+        .map(|i| 0x80 + i as u8)
 }
 
 /// Decodes MacRoman bytes to a precomposed string (every byte is valid).
@@ -205,7 +212,10 @@ pub fn decode_mac_roman(bytes: &[u8]) -> String {
 
 /// Encodes a string (any normalisation form; it is precomposed first) to MacRoman.
 pub fn encode_mac_roman(s: &str) -> Result<Vec<u8>, NameError> {
-    precompose(s).chars().map(|c| char_to_mac_roman(c).ok_or(NameError::Unrepresentable)).collect()
+    precompose(s)
+        .chars()
+        .map(|c| char_to_mac_roman(c).ok_or(NameError::Unrepresentable))
+        .collect()
 }
 
 /// A legacy long name (MacRoman pstr contents) as a Mac UTF-8 name (decomposed).
@@ -269,7 +279,11 @@ impl NameScheme {
         let pre = precompose(mac);
         let out = match *self {
             NameScheme::Netatalk3 => pre.replace('/', ":"),
-            NameScheme::Netatalk2 { charset, usedots, nohex } => {
+            NameScheme::Netatalk2 {
+                charset,
+                usedots,
+                nohex,
+            } => {
                 let mut out = String::with_capacity(pre.len());
                 for (i, c) in pre.chars().enumerate() {
                     let escape = match c {
@@ -314,7 +328,9 @@ impl NameScheme {
                 while i < b.len() {
                     if b[i] == b':' {
                         match (nohex, b.get(i + 1..i + 3)) {
-                            (false, Some(&[h, l])) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                            (false, Some(&[h, l]))
+                                if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() =>
+                            {
                                 out.push(mac_roman_to_char(hex_val(h) << 4 | hex_val(l)));
                                 i += 3;
                             }
@@ -467,16 +483,28 @@ pub fn parse_mangled(name: &[u8]) -> Option<Mangled<'_>> {
 
 fn parse_at(name: &[u8], hash: usize) -> Option<Mangled<'_>> {
     let after = &name[hash + 1..];
-    let digits = after.iter().take_while(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')).count();
+    let digits = after
+        .iter()
+        .take_while(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
+        .count();
     if digits == 0 || digits > 8 || after[0] == b'0' {
         return None;
     }
-    let cnid = after[..digits].iter().fold(0u32, |acc, &b| acc << 4 | u32::from(hex_val(b)));
+    let cnid = after[..digits]
+        .iter()
+        .fold(0u32, |acc, &b| acc << 4 | u32::from(hex_val(b)));
     let extension = &after[digits..];
-    if cnid < 17 || extension.len() > MANGLE_EXT_MAX || !(extension.is_empty() || extension[0] == b'.') {
+    if cnid < 17
+        || extension.len() > MANGLE_EXT_MAX
+        || !(extension.is_empty() || extension[0] == b'.')
+    {
         return None;
     }
-    Some(Mangled { prefix: &name[..hash], cnid, extension })
+    Some(Mangled {
+        prefix: &name[..hash],
+        cnid,
+        extension,
+    })
 }
 
 #[cfg(test)]
@@ -509,10 +537,17 @@ mod tests {
     #[test]
     fn mac_roman_table_round_trips() {
         for b in 0..=255u8 {
-            assert_eq!(char_to_mac_roman(mac_roman_to_char(b)), Some(b), "byte {b:#x}");
+            assert_eq!(
+                char_to_mac_roman(mac_roman_to_char(b)),
+                Some(b),
+                "byte {b:#x}"
+            );
         }
         assert_eq!(mac_roman_to_char(0xDB), '€');
-        assert_eq!(encode_mac_roman("Cafe\u{301}"), Ok(vec![b'C', b'a', b'f', 0x8E]));
+        assert_eq!(
+            encode_mac_roman("Cafe\u{301}"),
+            Ok(vec![b'C', b'a', b'f', 0x8E])
+        );
         assert_eq!(encode_mac_roman("日本"), Err(NameError::Unrepresentable));
         assert_eq!(long_name_to_utf8(&[b'C', 0x8E]), "Ce\u{301}");
     }
@@ -530,7 +565,11 @@ mod tests {
 
     #[test]
     fn netatalk2_hex_escapes() {
-        let ascii = NameScheme::Netatalk2 { charset: DiskCharset::Ascii, usedots: false, nohex: false };
+        let ascii = NameScheme::Netatalk2 {
+            charset: DiskCharset::Ascii,
+            usedots: false,
+            nohex: false,
+        };
         assert_eq!(ascii.mac_to_disk(".profile").unwrap(), ":2eprofile");
         assert_eq!(ascii.mac_to_disk("a/b").unwrap(), "a:2fb");
         assert_eq!(ascii.mac_to_disk("Caf\u{E9}.txt").unwrap(), "Caf:8e.txt");
@@ -538,9 +577,17 @@ mod tests {
         assert_eq!(ascii.disk_to_mac(b":2eprofile").unwrap(), ".profile");
         assert_eq!(ascii.disk_to_mac(b"Caf:8E.txt").unwrap(), "Cafe\u{301}.txt");
         assert_eq!(ascii.disk_to_mac(b"a:zz").unwrap(), "a/zz");
-        let dots = NameScheme::Netatalk2 { charset: DiskCharset::Utf8, usedots: true, nohex: false };
+        let dots = NameScheme::Netatalk2 {
+            charset: DiskCharset::Utf8,
+            usedots: true,
+            nohex: false,
+        };
         assert_eq!(dots.mac_to_disk(".x/é").unwrap(), ".x:2fé");
-        let nohex = NameScheme::Netatalk2 { charset: DiskCharset::Utf8, usedots: false, nohex: true };
+        let nohex = NameScheme::Netatalk2 {
+            charset: DiskCharset::Utf8,
+            usedots: false,
+            nohex: true,
+        };
         assert_eq!(nohex.mac_to_disk(".x/y").unwrap(), ".x:y");
         assert_eq!(nohex.disk_to_mac(b".x:2f").unwrap(), ".x/2f");
         assert_eq!(legacy_hex_rename(":2eDS_Store"), Some(".DS_Store".into()));
@@ -565,10 +612,25 @@ mod tests {
         assert!(m.ends_with("#ABCDEF.gz"));
         assert_eq!(to_utf8_name("fits", 17), "fits");
         // Not mangled: lowercase hex, leading zero, CNID below 17, long extension.
-        for name in [&b"a#1f"[..], b"a#01F", b"a#10", b"a#1F.toolong", b"a#", b"a#1Fx"] {
-            assert_eq!(parse_mangled(name), None, "{}", String::from_utf8_lossy(name));
+        for name in [
+            &b"a#1f"[..],
+            b"a#01F",
+            b"a#10",
+            b"a#1F.toolong",
+            b"a#",
+            b"a#1Fx",
+        ] {
+            assert_eq!(
+                parse_mangled(name),
+                None,
+                "{}",
+                String::from_utf8_lossy(name)
+            );
         }
-        assert_eq!(parse_mangled(b"x#y#11").map(|m| (m.prefix, m.cnid)), Some((&b"x#y"[..], 17)));
+        assert_eq!(
+            parse_mangled(b"x#y#11").map(|m| (m.prefix, m.cnid)),
+            Some((&b"x#y"[..], 17))
+        );
         assert_eq!(parse_mangled(b"#FFFFFFFF").map(|m| m.cnid), Some(u32::MAX));
         assert_eq!(parse_mangled(b"a#100000000"), None);
     }

@@ -19,7 +19,12 @@ fn rng() -> StdRng {
 }
 
 fn all_server() -> UamServer {
-    UamServer::new(vec![Uam::Dhx2, Uam::Dhcast128, Uam::CleartxtPasswrd, Uam::NoUserAuthent])
+    UamServer::new(vec![
+        Uam::Dhx2,
+        Uam::Dhcast128,
+        Uam::CleartxtPasswrd,
+        Uam::NoUserAuthent,
+    ])
 }
 
 fn password_methods() -> Vec<Uam> {
@@ -34,8 +39,12 @@ fn forms(uam: Uam) -> [LoginForm; 3] {
     [
         LoginForm::LoginExt,
         // "AFP3.3" and the UAM name: both parities of the UserAuthInfo offset.
-        LoginForm::Login { auth_offset: login_auth_offset(b"AFP3.3", uam.wire_name().as_bytes()) },
-        LoginForm::Login { auth_offset: login_auth_offset(b"AFP2.2x", uam.wire_name().as_bytes()) },
+        LoginForm::Login {
+            auth_offset: login_auth_offset(b"AFP3.3", uam.wire_name().as_bytes()),
+        },
+        LoginForm::Login {
+            auth_offset: login_auth_offset(b"AFP2.2x", uam.wire_name().as_bytes()),
+        },
     ]
 }
 
@@ -46,16 +55,42 @@ fn good_and_bad_passwords_for_every_method_and_form() {
     for uam in password_methods() {
         for form in forms(uam) {
             for user in [&b"al"[..], b"bob"] {
-                let ok = run_login(&server, uam, form, user, b"pw1", accept_only(user, b"pw1"), no_tamper, &mut rng);
+                let ok = run_login(
+                    &server,
+                    uam,
+                    form,
+                    user,
+                    b"pw1",
+                    accept_only(user, b"pw1"),
+                    no_tamper,
+                    &mut rng,
+                );
                 let logged_in = ok.server.unwrap_or_else(|e| panic!("{uam} {form:?}: {e}"));
                 assert_eq!(logged_in.user(), Some(user));
                 assert_eq!(logged_in.uam(), uam);
                 assert_eq!(logged_in.result_code(), ResultCode::NO_ERR);
-                assert_eq!(ok.client, Ok(ClientStep::Done { password_expired: false }));
+                assert_eq!(
+                    ok.client,
+                    Ok(ClientStep::Done {
+                        password_expired: false
+                    })
+                );
 
-                let bad = run_login(&server, uam, form, user, b"pw2", accept_only(user, b"pw1"), no_tamper, &mut rng);
+                let bad = run_login(
+                    &server,
+                    uam,
+                    form,
+                    user,
+                    b"pw2",
+                    accept_only(user, b"pw1"),
+                    no_tamper,
+                    &mut rng,
+                );
                 assert_eq!(bad.server, Err(ResultCode::USER_NOT_AUTH), "{uam} {form:?}");
-                assert_eq!(bad.client, Err(ClientError::Server(ResultCode::USER_NOT_AUTH)));
+                assert_eq!(
+                    bad.client,
+                    Err(ClientError::Server(ResultCode::USER_NOT_AUTH))
+                );
             }
         }
     }
@@ -65,13 +100,26 @@ fn good_and_bad_passwords_for_every_method_and_form() {
 fn guest_logs_in_without_a_verifier() {
     let server = all_server();
     let mut rng = rng();
-    let (mut client, auth) =
-        ClientLogin::start(Uam::NoUserAuthent, b"", Password::default(), LoginForm::LoginExt, &mut rng).unwrap();
+    let (mut client, auth) = ClientLogin::start(
+        Uam::NoUserAuthent,
+        b"",
+        Password::default(),
+        LoginForm::LoginExt,
+        &mut rng,
+    )
+    .unwrap();
     assert!(auth.is_empty());
     let (login, step) = server.start_login_ext(b"No User Authent", b"", &auth, &mut rng);
-    let ServerStep::Done(Ok(logged_in)) = step else { panic!("{step:?}") };
+    let ServerStep::Done(Ok(logged_in)) = step else {
+        panic!("{step:?}")
+    };
     assert!(logged_in.is_guest() && login.is_finished());
-    assert_eq!(client.handle_reply(logged_in.result_code(), &[], &mut rng), Ok(ClientStep::Done { password_expired: false }));
+    assert_eq!(
+        client.handle_reply(logged_in.result_code(), &[], &mut rng),
+        Ok(ClientStep::Done {
+            password_expired: false
+        })
+    );
     // A server without guest access refuses the method.
     let no_guest = UamServer::new(vec![Uam::Dhx2]);
     let (_, step) = no_guest.start_login(b"No User Authent", &[], 18, &mut rng);
@@ -83,16 +131,48 @@ fn verdicts_map_to_result_codes() {
     let server = all_server();
     let mut rng = rng();
     for uam in password_methods() {
-        let expired = run_login(&server, uam, LoginForm::LoginExt, b"u", b"p", |_: &_| Verdict::PasswordExpired, no_tamper, &mut rng);
+        let expired = run_login(
+            &server,
+            uam,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            |_: &_| Verdict::PasswordExpired,
+            no_tamper,
+            &mut rng,
+        );
         let l = expired.server.unwrap();
         assert!(l.password_expired());
         assert_eq!(l.result_code(), ResultCode::PWD_EXPIRED_ERR);
-        assert_eq!(expired.client, Ok(ClientStep::Done { password_expired: true }));
+        assert_eq!(
+            expired.client,
+            Ok(ClientStep::Done {
+                password_expired: true
+            })
+        );
 
-        let change = run_login(&server, uam, LoginForm::LoginExt, b"u", b"p", |_: &_| Verdict::PasswordNeedsChange, no_tamper, &mut rng);
+        let change = run_login(
+            &server,
+            uam,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            |_: &_| Verdict::PasswordNeedsChange,
+            no_tamper,
+            &mut rng,
+        );
         assert_eq!(change.server, Err(ResultCode::PWD_NEEDS_CHANGE_ERR));
 
-        let fail = run_login(&server, uam, LoginForm::LoginExt, b"u", b"p", |_: &_| Verdict::Fail(ResultCode::MISC_ERR), no_tamper, &mut rng);
+        let fail = run_login(
+            &server,
+            uam,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            |_: &_| Verdict::Fail(ResultCode::MISC_ERR),
+            no_tamper,
+            &mut rng,
+        );
         assert_eq!(fail.server, Err(ResultCode::MISC_ERR));
         assert_eq!(fail.client, Err(ClientError::Server(ResultCode::MISC_ERR)));
     }
@@ -102,11 +182,26 @@ fn verdicts_map_to_result_codes() {
 fn unknown_or_unoffered_methods_get_bad_uam() {
     let server = UamServer::new(vec![Uam::Dhx2, Uam::RandnumExchange, Uam::Dhx2]);
     // Unimplemented methods and duplicates are never offered.
-    assert_eq!(server.uams(), if cfg!(feature = "dhx2") { &[Uam::Dhx2][..] } else { &[][..] });
+    assert_eq!(
+        server.uams(),
+        if cfg!(feature = "dhx2") {
+            &[Uam::Dhx2][..]
+        } else {
+            &[][..]
+        }
+    );
     let mut rng = rng();
-    for name in [&b"Cleartxt Passwrd"[..], b"Randnum Exchange", b"", b"DHX2 please"] {
+    for name in [
+        &b"Cleartxt Passwrd"[..],
+        b"Randnum Exchange",
+        b"",
+        b"DHX2 please",
+    ] {
         let (login, step) = server.start_login_ext(name, b"u", &[0; 8], &mut rng);
-        assert!(matches!(step, ServerStep::Done(Err(ResultCode::BAD_UAM))), "{name:?}");
+        assert!(
+            matches!(step, ServerStep::Done(Err(ResultCode::BAD_UAM))),
+            "{name:?}"
+        );
         assert!(login.is_finished());
     }
 }
@@ -123,7 +218,9 @@ fn empty_user_and_short_user_auth_info_are_param_errors() {
         Uam::CleartxtPasswrd,
         b"carol",
         Password::from("secret"),
-        LoginForm::Login { auth_offset: offset },
+        LoginForm::Login {
+            auth_offset: offset,
+        },
         &mut rng,
     )
     .unwrap();
@@ -131,74 +228,169 @@ fn empty_user_and_short_user_auth_info_are_param_errors() {
     assert_eq!(full.len(), 1 + 5 + 1 + 8);
     for cut in 0..full.len() {
         let (_, step) = server.start_login(b"Cleartxt Passwrd", &full[..cut], offset, &mut rng);
-        assert!(matches!(step, ServerStep::Done(Err(ResultCode::PARAM_ERR))), "prefix {cut}");
+        assert!(
+            matches!(step, ServerStep::Done(Err(ResultCode::PARAM_ERR))),
+            "prefix {cut}"
+        );
     }
     let (_, step) = server.start_login(b"Cleartxt Passwrd", &full, offset, &mut rng);
-    let ServerStep::Verify(req) = step else { panic!() };
-    assert_eq!((req.user(), req.password().as_bytes()), (&b"carol"[..], &b"secret"[..]));
-    assert_eq!(format!("{req:?}").contains("secret"), false, "Debug must not show the password");
+    let ServerStep::Verify(req) = step else {
+        panic!()
+    };
+    assert_eq!(
+        (req.user(), req.password().as_bytes()),
+        (&b"carol"[..], &b"secret"[..])
+    );
+    assert!(
+        !format!("{req:?}").contains("secret"),
+        "Debug must not show the password"
+    );
 }
 
 #[test]
 fn login_cont_without_pending_login_is_user_not_auth() {
     let server = all_server();
     let mut rng = rng();
-    let (mut login, step) = server.start_login_ext(b"Cleartxt Passwrd", b"u", b"pw\0\0\0\0\0\0", &mut rng);
+    let (mut login, step) =
+        server.start_login_ext(b"Cleartxt Passwrd", b"u", b"pw\0\0\0\0\0\0", &mut rng);
     assert!(matches!(step, ServerStep::Verify(_)));
     // The client sends FPLoginCont before the server answered.
-    assert!(matches!(login.handle_login_cont(1, &[], &mut rng), ServerStep::Done(Err(ResultCode::USER_NOT_AUTH))));
+    assert!(matches!(
+        login.handle_login_cont(1, &[], &mut rng),
+        ServerStep::Done(Err(ResultCode::USER_NOT_AUTH))
+    ));
     // Afterwards there is nothing to verify any more.
-    assert!(matches!(login.verified(Verdict::Accept), ServerStep::Done(Err(ResultCode::USER_NOT_AUTH))));
-    assert!(matches!(login.handle_login_cont(1, &[], &mut rng), ServerStep::Done(Err(ResultCode::USER_NOT_AUTH))));
+    assert!(matches!(
+        login.verified(Verdict::Accept),
+        ServerStep::Done(Err(ResultCode::USER_NOT_AUTH))
+    ));
+    assert!(matches!(
+        login.handle_login_cont(1, &[], &mut rng),
+        ServerStep::Done(Err(ResultCode::USER_NOT_AUTH))
+    ));
 }
 
 #[test]
 fn client_refuses_what_it_cannot_send() {
     let mut rng = rng();
     let start = |uam, user: &[u8], pw: &[u8], rng: &mut StdRng| {
-        ClientLogin::start(uam, user, Password::from_slice(pw), LoginForm::Login { auth_offset: 13 }, rng).map(|_| ())
+        ClientLogin::start(
+            uam,
+            user,
+            Password::from_slice(pw),
+            LoginForm::Login { auth_offset: 13 },
+            rng,
+        )
+        .map(|_| ())
     };
-    assert_eq!(start(Uam::CleartxtPasswrd, b"u", b"123456789", &mut rng), Err(ClientError::PasswordTooLong { max: 8 }));
-    assert_eq!(start(Uam::CleartxtPasswrd, b"u", b"a\0b", &mut rng), Err(ClientError::PasswordHasNul));
-    assert_eq!(start(Uam::CleartxtPasswrd, b"", b"p", &mut rng), Err(ClientError::BadUserName));
-    assert_eq!(start(Uam::CleartxtPasswrd, &[b'u'; 256], b"p", &mut rng), Err(ClientError::BadUserName));
-    assert_eq!(start(Uam::ClientKrbV2, b"u", b"p", &mut rng), Err(ClientError::Unsupported(Uam::ClientKrbV2)));
+    assert_eq!(
+        start(Uam::CleartxtPasswrd, b"u", b"123456789", &mut rng),
+        Err(ClientError::PasswordTooLong { max: 8 })
+    );
+    assert_eq!(
+        start(Uam::CleartxtPasswrd, b"u", b"a\0b", &mut rng),
+        Err(ClientError::PasswordHasNul)
+    );
+    assert_eq!(
+        start(Uam::CleartxtPasswrd, b"", b"p", &mut rng),
+        Err(ClientError::BadUserName)
+    );
+    assert_eq!(
+        start(Uam::CleartxtPasswrd, &[b'u'; 256], b"p", &mut rng),
+        Err(ClientError::BadUserName)
+    );
+    assert_eq!(
+        start(Uam::ClientKrbV2, b"u", b"p", &mut rng),
+        Err(ClientError::Unsupported(Uam::ClientKrbV2))
+    );
     if cfg!(feature = "dhx2") {
-        assert_eq!(start(Uam::Dhcast128, b"u", &[b'p'; 65], &mut rng), Err(ClientError::PasswordTooLong { max: 64 }));
-        assert_eq!(start(Uam::Dhx2, b"u", &[b'p'; 257], &mut rng), Err(ClientError::PasswordTooLong { max: 256 }));
+        assert_eq!(
+            start(Uam::Dhcast128, b"u", &[b'p'; 65], &mut rng),
+            Err(ClientError::PasswordTooLong { max: 64 })
+        );
+        assert_eq!(
+            start(Uam::Dhx2, b"u", &[b'p'; 257], &mut rng),
+            Err(ClientError::PasswordTooLong { max: 256 })
+        );
         assert!(start(Uam::Dhx2, b"u", &[b'p'; 256], &mut rng).is_ok());
     }
     // A finished client refuses more replies.
-    let (mut c, _) = ClientLogin::start(Uam::CleartxtPasswrd, b"u", Password::from("p"), LoginForm::LoginExt, &mut rng).unwrap();
-    assert_eq!(c.handle_reply(ResultCode::USER_NOT_AUTH, &[], &mut rng), Err(ClientError::Server(ResultCode::USER_NOT_AUTH)));
-    assert_eq!(c.handle_reply(ResultCode::NO_ERR, &[], &mut rng), Err(ClientError::Finished));
+    let (mut c, _) = ClientLogin::start(
+        Uam::CleartxtPasswrd,
+        b"u",
+        Password::from("p"),
+        LoginForm::LoginExt,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        c.handle_reply(ResultCode::USER_NOT_AUTH, &[], &mut rng),
+        Err(ClientError::Server(ResultCode::USER_NOT_AUTH))
+    );
+    assert_eq!(
+        c.handle_reply(ResultCode::NO_ERR, &[], &mut rng),
+        Err(ClientError::Finished)
+    );
     // Cleartxt never continues.
-    let (mut c, _) = ClientLogin::start(Uam::CleartxtPasswrd, b"u", Password::from("p"), LoginForm::LoginExt, &mut rng).unwrap();
-    assert!(matches!(c.handle_reply(ResultCode::AUTH_CONTINUE, &[0; 4], &mut rng), Err(ClientError::BadReply(_))));
+    let (mut c, _) = ClientLogin::start(
+        Uam::CleartxtPasswrd,
+        b"u",
+        Password::from("p"),
+        LoginForm::LoginExt,
+        &mut rng,
+    )
+    .unwrap();
+    assert!(matches!(
+        c.handle_reply(ResultCode::AUTH_CONTINUE, &[0; 4], &mut rng),
+        Err(ClientError::BadReply(_))
+    ));
 }
 
 #[test]
 fn cleartext_password_change() {
     let server = all_server();
     let mut rng = rng();
-    let (mut client, data) =
-        ClientChangePassword::start(Uam::CleartxtPasswrd, Password::from("old"), Password::from("new"), &mut rng).unwrap();
+    let (mut client, data) = ClientChangePassword::start(
+        Uam::CleartxtPasswrd,
+        Password::from("old"),
+        Password::from("new"),
+        &mut rng,
+    )
+    .unwrap();
     assert_eq!(&data[..], b"old\0\0\0\0\0new\0\0\0\0\0");
-    let (mut change, step) = server.start_change_password(b"Cleartxt Passwrd", b"zoe", &data, &mut rng);
-    let ChangeStep::Verify(req) = step else { panic!("{step:?}") };
-    assert_eq!((req.user(), req.old_password().as_bytes(), req.new_password().as_bytes()), (&b"zoe"[..], &b"old"[..], &b"new"[..]));
+    let (mut change, step) =
+        server.start_change_password(b"Cleartxt Passwrd", b"zoe", &data, &mut rng);
+    let ChangeStep::Verify(req) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(
+        (
+            req.user(),
+            req.old_password().as_bytes(),
+            req.new_password().as_bytes()
+        ),
+        (&b"zoe"[..], &b"old"[..], &b"new"[..])
+    );
     drop(req);
-    let ChangeStep::Done(code) = change.verified(ChangeVerdict::Changed) else { panic!() };
+    let ChangeStep::Done(code) = change.verified(ChangeVerdict::Changed) else {
+        panic!()
+    };
     assert_eq!(code, ResultCode::NO_ERR);
     assert_eq!(client.handle_reply(code, &[], &mut rng), Ok(None));
 
     // Same password twice: kFPPwdSameErr before the account database is asked.
-    let (_, data) =
-        ClientChangePassword::start(Uam::CleartxtPasswrd, Password::from("same"), Password::from("same"), &mut rng).unwrap();
+    let (_, data) = ClientChangePassword::start(
+        Uam::CleartxtPasswrd,
+        Password::from("same"),
+        Password::from("same"),
+        &mut rng,
+    )
+    .unwrap();
     let (_, step) = server.start_change_password(b"Cleartxt Passwrd", b"zoe", &data, &mut rng);
     assert!(matches!(step, ChangeStep::Done(ResultCode::PWD_SAME_ERR)));
     // Short data.
-    let (_, step) = server.start_change_password(b"Cleartxt Passwrd", b"zoe", &data[..15], &mut rng);
+    let (_, step) =
+        server.start_change_password(b"Cleartxt Passwrd", b"zoe", &data[..15], &mut rng);
     assert!(matches!(step, ChangeStep::Done(ResultCode::PARAM_ERR)));
     // Guest cannot change passwords.
     let (_, step) = server.start_change_password(b"No User Authent", b"zoe", &[], &mut rng);
@@ -209,13 +401,22 @@ fn cleartext_password_change() {
 mod dh {
     use super::*;
 
-    fn first_messages(uam: Uam, rng: &mut StdRng) -> (ClientLogin, afp_proto::uam::ServerLogin, u16, Vec<u8>) {
+    fn first_messages(
+        uam: Uam,
+        rng: &mut StdRng,
+    ) -> (ClientLogin, afp_proto::uam::ServerLogin, u16, Vec<u8>) {
         let server = all_server();
         let (mut client, auth) =
-            ClientLogin::start(uam, b"user", Password::from("pw"), LoginForm::LoginExt, rng).unwrap();
+            ClientLogin::start(uam, b"user", Password::from("pw"), LoginForm::LoginExt, rng)
+                .unwrap();
         let (login, step) = server.start_login_ext(uam.wire_name().as_bytes(), b"user", &auth, rng);
-        let ServerStep::Continue(reply) = step else { panic!("{step:?}") };
-        let ClientStep::Send { id, data } = client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, rng).unwrap() else {
+        let ServerStep::Continue(reply) = step else {
+            panic!("{step:?}")
+        };
+        let ClientStep::Send { id, data } = client
+            .handle_reply(ResultCode::AUTH_CONTINUE, &reply, rng)
+            .unwrap()
+        else {
             panic!()
         };
         (client, login, id, data.to_vec())
@@ -228,15 +429,31 @@ mod dh {
             let (_, mut login, id, data) = first_messages(Uam::Dhx2, &mut rng);
             // spec §6.6: "anything else → kFPParamErr"; ID+1 before message 3 is out of order.
             let wrong = id.wrapping_add(bad);
-            assert!(matches!(login.handle_login_cont(wrong, &data, &mut rng), ServerStep::Done(Err(ResultCode::PARAM_ERR))), "offset {bad}");
+            assert!(
+                matches!(
+                    login.handle_login_cont(wrong, &data, &mut rng),
+                    ServerStep::Done(Err(ResultCode::PARAM_ERR))
+                ),
+                "offset {bad}"
+            );
             assert!(login.is_finished());
         }
         // Message 5 with ID instead of ID+1.
         let (mut client, mut login, id, data) = first_messages(Uam::Dhx2, &mut rng);
-        let ServerStep::Continue(reply) = login.handle_login_cont(id, &data, &mut rng) else { panic!() };
-        let ClientStep::Send { id: id5, data } = client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, &mut rng).unwrap() else { panic!() };
+        let ServerStep::Continue(reply) = login.handle_login_cont(id, &data, &mut rng) else {
+            panic!()
+        };
+        let ClientStep::Send { id: id5, data } = client
+            .handle_reply(ResultCode::AUTH_CONTINUE, &reply, &mut rng)
+            .unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(id5, id + 1);
-        assert!(matches!(login.handle_login_cont(id, &data, &mut rng), ServerStep::Done(Err(ResultCode::PARAM_ERR))));
+        assert!(matches!(
+            login.handle_login_cont(id, &data, &mut rng),
+            ServerStep::Done(Err(ResultCode::PARAM_ERR))
+        ));
     }
 
     #[test]
@@ -269,7 +486,11 @@ mod dh {
             );
             match expect {
                 Some(code) => assert_eq!(out.server, Err(code), "step {step} delta {delta}"),
-                None => assert!(out.server.is_ok(), "step {step} delta {delta}: {:?}", out.server),
+                None => assert!(
+                    out.server.is_ok(),
+                    "step {step} delta {delta}: {:?}",
+                    out.server
+                ),
             }
         }
     }
@@ -279,13 +500,41 @@ mod dh {
         let server = all_server();
         let mut rng = rng();
         // Flip a bit in the first ciphertext block of message 5 (serverNonce+1).
-        let out = run_login(&server, Uam::Dhx2, LoginForm::LoginExt, b"u", b"p", accept_only(b"u", b"p"),
-            |n, _, data| if n == 2 { data[3] ^= 0x10 }, &mut rng);
+        let out = run_login(
+            &server,
+            Uam::Dhx2,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            accept_only(b"u", b"p"),
+            |n, _, data| {
+                if n == 2 {
+                    data[3] ^= 0x10
+                }
+            },
+            &mut rng,
+        );
         assert_eq!(out.server, Err(ResultCode::USER_NOT_AUTH));
-        assert_eq!(out.client, Err(ClientError::Server(ResultCode::USER_NOT_AUTH)));
+        assert_eq!(
+            out.client,
+            Err(ClientError::Server(ResultCode::USER_NOT_AUTH))
+        );
         // A corrupted client nonce in message 3 makes the client reject message 4.
-        let out = run_login(&server, Uam::Dhx2, LoginForm::LoginExt, b"u", b"p", accept_only(b"u", b"p"),
-            |n, _, data| if n == 1 { let l = data.len(); data[l - 1] ^= 1 }, &mut rng);
+        let out = run_login(
+            &server,
+            Uam::Dhx2,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            accept_only(b"u", b"p"),
+            |n, _, data| {
+                if n == 1 {
+                    let l = data.len();
+                    data[l - 1] ^= 1
+                }
+            },
+            &mut rng,
+        );
         assert_eq!(out.client, Err(ClientError::ServerNonceMismatch));
     }
 
@@ -294,16 +543,39 @@ mod dh {
         let server = all_server();
         let mut rng = rng();
         for ma in [0u8, 1] {
-            let out = run_login(&server, Uam::Dhx2, LoginForm::LoginExt, b"u", b"p", accept_only(b"u", b"p"),
-                |n, _, data| if n == 1 { data[..128].fill(0); data[127] = ma }, &mut rng);
+            let out = run_login(
+                &server,
+                Uam::Dhx2,
+                LoginForm::LoginExt,
+                b"u",
+                b"p",
+                accept_only(b"u", b"p"),
+                |n, _, data| {
+                    if n == 1 {
+                        data[..128].fill(0);
+                        data[127] = ma
+                    }
+                },
+                &mut rng,
+            );
             assert_eq!(out.server, Err(ResultCode::PARAM_ERR), "Ma = {ma}");
         }
         // The client refuses a message 2 with a tiny prime or Mb = 1.
-        let (mut client, _) = ClientLogin::start(Uam::Dhx2, b"u", Password::from("p"), LoginForm::LoginExt, &mut rng).unwrap();
+        let (mut client, _) = ClientLogin::start(
+            Uam::Dhx2,
+            b"u",
+            Password::from("p"),
+            LoginForm::LoginExt,
+            &mut rng,
+        )
+        .unwrap();
         let mut msg2 = vec![0, 7, 0, 0, 0, 2, 0, 16];
         msg2.extend_from_slice(&[0xFF; 16]);
         msg2.extend_from_slice(&[2; 16]);
-        assert_eq!(client.handle_reply(ResultCode::AUTH_CONTINUE, &msg2, &mut rng), Err(ClientError::BadGroup));
+        assert_eq!(
+            client.handle_reply(ResultCode::AUTH_CONTINUE, &msg2, &mut rng),
+            Err(ClientError::BadGroup)
+        );
         let group = server.dhx2_group();
         let mut msg2 = vec![0, 7];
         msg2.extend_from_slice(&group.g().to_be_bytes());
@@ -312,16 +584,46 @@ mod dh {
         let mut mb = vec![0u8; group.len()];
         mb[group.len() - 1] = 1;
         msg2.extend_from_slice(&mb);
-        let (mut client, _) = ClientLogin::start(Uam::Dhx2, b"u", Password::from("p"), LoginForm::LoginExt, &mut rng).unwrap();
-        assert_eq!(client.handle_reply(ResultCode::AUTH_CONTINUE, &msg2, &mut rng), Err(ClientError::BadGroup));
+        let (mut client, _) = ClientLogin::start(
+            Uam::Dhx2,
+            b"u",
+            Password::from("p"),
+            LoginForm::LoginExt,
+            &mut rng,
+        )
+        .unwrap();
+        assert_eq!(
+            client.handle_reply(ResultCode::AUTH_CONTINUE, &msg2, &mut rng),
+            Err(ClientError::BadGroup)
+        );
         // Every strict prefix of a real message 2 is refused without a panic.
-        let (login_client, _) = ClientLogin::start(Uam::Dhx2, b"u", Password::from("p"), LoginForm::LoginExt, &mut rng).unwrap();
+        let (login_client, _) = ClientLogin::start(
+            Uam::Dhx2,
+            b"u",
+            Password::from("p"),
+            LoginForm::LoginExt,
+            &mut rng,
+        )
+        .unwrap();
         drop(login_client);
         let (_, step) = server.start_login_ext(b"DHX2", b"u", &[], &mut rng);
-        let ServerStep::Continue(real) = step else { panic!() };
+        let ServerStep::Continue(real) = step else {
+            panic!()
+        };
         for cut in 0..real.len() {
-            let (mut c, _) = ClientLogin::start(Uam::Dhx2, b"u", Password::from("p"), LoginForm::LoginExt, &mut rng).unwrap();
-            assert!(c.handle_reply(ResultCode::AUTH_CONTINUE, &real[..cut], &mut rng).is_err(), "prefix {cut}");
+            let (mut c, _) = ClientLogin::start(
+                Uam::Dhx2,
+                b"u",
+                Password::from("p"),
+                LoginForm::LoginExt,
+                &mut rng,
+            )
+            .unwrap();
+            assert!(
+                c.handle_reply(ResultCode::AUTH_CONTINUE, &real[..cut], &mut rng)
+                    .is_err(),
+                "prefix {cut}"
+            );
         }
     }
 
@@ -330,17 +632,44 @@ mod dh {
         let server = all_server();
         let mut rng = rng();
         let (_, mut login, id, data) = first_messages(Uam::Dhcast128, &mut rng);
-        assert!(matches!(login.handle_login_cont(id ^ 1, &data, &mut rng), ServerStep::Done(Err(ResultCode::PARAM_ERR))));
+        assert!(matches!(
+            login.handle_login_cont(id ^ 1, &data, &mut rng),
+            ServerStep::Done(Err(ResultCode::PARAM_ERR))
+        ));
         // spec §6.5: a failed nonce check is kFPParamErr in netatalk.
-        let out = run_login(&server, Uam::Dhcast128, LoginForm::LoginExt, b"u", b"p", accept_only(b"u", b"p"),
-            |_, _, data| data[0] ^= 0x80, &mut rng);
+        let out = run_login(
+            &server,
+            Uam::Dhcast128,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            accept_only(b"u", b"p"),
+            |_, _, data| data[0] ^= 0x80,
+            &mut rng,
+        );
         assert_eq!(out.server, Err(ResultCode::PARAM_ERR));
         // Short message 3 is refused; extra bytes are ignored (netatalk reads 80 bytes).
-        let out = run_login(&server, Uam::Dhcast128, LoginForm::LoginExt, b"u", b"p", accept_only(b"u", b"p"),
-            |_, _, data| data.truncate(79), &mut rng);
+        let out = run_login(
+            &server,
+            Uam::Dhcast128,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            accept_only(b"u", b"p"),
+            |_, _, data| data.truncate(79),
+            &mut rng,
+        );
         assert_eq!(out.server, Err(ResultCode::PARAM_ERR));
-        let out = run_login(&server, Uam::Dhcast128, LoginForm::LoginExt, b"u", b"p", accept_only(b"u", b"p"),
-            |_, _, data| data.extend_from_slice(&[0; 8]), &mut rng);
+        let out = run_login(
+            &server,
+            Uam::Dhcast128,
+            LoginForm::LoginExt,
+            b"u",
+            b"p",
+            accept_only(b"u", b"p"),
+            |_, _, data| data.extend_from_slice(&[0; 8]),
+            &mut rng,
+        );
         assert!(out.server.is_ok());
         // Ma missing or degenerate in message 1.
         let (_, step) = server.start_login_ext(b"DHCAST128", b"u", &[0x11; 15], &mut rng);
@@ -350,19 +679,40 @@ mod dh {
         let (_, step) = server.start_login_ext(b"DHCAST128", b"u", &one, &mut rng);
         assert!(matches!(step, ServerStep::Done(Err(ResultCode::PARAM_ERR))));
         // Short message 2 on the client.
-        let (mut c, _) = ClientLogin::start(Uam::Dhcast128, b"u", Password::from("p"), LoginForm::LoginExt, &mut rng).unwrap();
-        assert!(matches!(c.handle_reply(ResultCode::AUTH_CONTINUE, &[0; 49], &mut rng), Err(ClientError::BadReply(_))));
+        let (mut c, _) = ClientLogin::start(
+            Uam::Dhcast128,
+            b"u",
+            Password::from("p"),
+            LoginForm::LoginExt,
+            &mut rng,
+        )
+        .unwrap();
+        assert!(matches!(
+            c.handle_reply(ResultCode::AUTH_CONTINUE, &[0; 49], &mut rng),
+            Err(ClientError::BadReply(_))
+        ));
     }
 
-    fn change_round_trip(uam: Uam, old: &str, new: &str, verdict: ChangeVerdict, rng: &mut StdRng) -> (ResultCode, Result<Option<bytes::Bytes>, ClientError>) {
+    fn change_round_trip(
+        uam: Uam,
+        old: &str,
+        new: &str,
+        verdict: ChangeVerdict,
+        rng: &mut StdRng,
+    ) -> (ResultCode, Result<Option<bytes::Bytes>, ClientError>) {
         let server = all_server();
         let (mut client, mut data) =
-            ClientChangePassword::start(uam, Password::from(old), Password::from(new), rng).unwrap();
-        let (mut change, mut step) = server.start_change_password(uam.wire_name().as_bytes(), b"kim", &data, rng);
+            ClientChangePassword::start(uam, Password::from(old), Password::from(new), rng)
+                .unwrap();
+        let (mut change, mut step) =
+            server.start_change_password(uam.wire_name().as_bytes(), b"kim", &data, rng);
         loop {
             step = match step {
                 ChangeStep::Continue(reply) => {
-                    data = client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, rng).unwrap().unwrap();
+                    data = client
+                        .handle_reply(ResultCode::AUTH_CONTINUE, &reply, rng)
+                        .unwrap()
+                        .unwrap();
                     change.handle(&data, rng)
                 }
                 ChangeStep::Verify(req) => {
@@ -380,13 +730,24 @@ mod dh {
     fn dh_password_changes() {
         let mut rng = rng();
         for uam in [Uam::Dhcast128, Uam::Dhx2] {
-            assert_eq!(change_round_trip(uam, "old", "new", ChangeVerdict::Changed, &mut rng), (ResultCode::NO_ERR, Ok(None)));
-            let (code, client) = change_round_trip(uam, "old", "new", ChangeVerdict::Reject, &mut rng);
+            assert_eq!(
+                change_round_trip(uam, "old", "new", ChangeVerdict::Changed, &mut rng),
+                (ResultCode::NO_ERR, Ok(None))
+            );
+            let (code, client) =
+                change_round_trip(uam, "old", "new", ChangeVerdict::Reject, &mut rng);
             assert_eq!(code, ResultCode::USER_NOT_AUTH);
             assert_eq!(client, Err(ClientError::Server(ResultCode::USER_NOT_AUTH)));
-            let (code, _) = change_round_trip(uam, "old", "new", ChangeVerdict::Fail(ResultCode::PWD_TOO_SHORT_ERR), &mut rng);
+            let (code, _) = change_round_trip(
+                uam,
+                "old",
+                "new",
+                ChangeVerdict::Fail(ResultCode::PWD_TOO_SHORT_ERR),
+                &mut rng,
+            );
             assert_eq!(code, ResultCode::PWD_TOO_SHORT_ERR);
-            let (code, _) = change_round_trip(uam, "same", "same", ChangeVerdict::Changed, &mut rng);
+            let (code, _) =
+                change_round_trip(uam, "same", "same", ChangeVerdict::Changed, &mut rng);
             assert_eq!(code, ResultCode::PWD_SAME_ERR);
         }
         // DHCAST128's first change message must carry ID 0.
@@ -394,13 +755,31 @@ mod dh {
         let (_, step) = server.start_change_password(b"DHCAST128", b"kim", &[0, 1, 2, 3], &mut rng);
         assert!(matches!(step, ChangeStep::Done(ResultCode::PARAM_ERR)));
         // DHX2 change messages with a wrong ID or size.
-        let (mut client, data) = ClientChangePassword::start(Uam::Dhx2, Password::from("a"), Password::from("b"), &mut rng).unwrap();
+        let (mut client, data) = ClientChangePassword::start(
+            Uam::Dhx2,
+            Password::from("a"),
+            Password::from("b"),
+            &mut rng,
+        )
+        .unwrap();
         let (mut change, step) = server.start_change_password(b"DHX2", b"kim", &data, &mut rng);
-        let ChangeStep::Continue(reply) = step else { panic!() };
-        let mut msg = client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, &mut rng).unwrap().unwrap().to_vec();
+        let ChangeStep::Continue(reply) = step else {
+            panic!()
+        };
+        let mut msg = client
+            .handle_reply(ResultCode::AUTH_CONTINUE, &reply, &mut rng)
+            .unwrap()
+            .unwrap()
+            .to_vec();
         msg[1] ^= 1;
-        assert!(matches!(change.handle(&msg, &mut rng), ChangeStep::Done(ResultCode::PARAM_ERR)));
-        assert!(matches!(change.handle(&msg, &mut rng), ChangeStep::Done(ResultCode::USER_NOT_AUTH)));
+        assert!(matches!(
+            change.handle(&msg, &mut rng),
+            ChangeStep::Done(ResultCode::PARAM_ERR)
+        ));
+        assert!(matches!(
+            change.handle(&msg, &mut rng),
+            ChangeStep::Done(ResultCode::USER_NOT_AUTH)
+        ));
     }
 }
 
@@ -430,4 +809,68 @@ proptest! {
             prop_assert_eq!(bad.server, Err(ResultCode::USER_NOT_AUTH));
         }
     }
+}
+
+#[test]
+fn command_adapters_drive_a_login() {
+    use afp_proto::command::{ChangePassword, Login, LoginCont};
+    use bytes::Bytes;
+    let server = all_server();
+    let mut rng = rng();
+    let version = Bytes::from_static(b"AFP2.2");
+    let uam = Bytes::from_static(b"Cleartxt Passwrd");
+    let offset = login_auth_offset(&version, &uam);
+    let (_, auth) = ClientLogin::start(
+        Uam::CleartxtPasswrd,
+        b"amy",
+        Password::from("pw"),
+        LoginForm::Login {
+            auth_offset: offset,
+        },
+        &mut rng,
+    )
+    .unwrap();
+    let cmd = Login {
+        version,
+        uam,
+        user_auth_info: auth,
+    };
+    assert_eq!(cmd.user_auth_info_offset(), offset);
+    let (mut login, step) = server.start_login_command(&cmd, &mut rng);
+    let ServerStep::Verify(req) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(
+        (req.user(), req.password().as_bytes()),
+        (&b"amy"[..], &b"pw"[..])
+    );
+    drop(req);
+    let cont = LoginCont {
+        id: 1,
+        data: Bytes::new(),
+    };
+    assert!(matches!(
+        login.handle_login_cont_command(&cont, &mut rng),
+        ServerStep::Done(Err(ResultCode::USER_NOT_AUTH))
+    ));
+    assert_eq!(
+        ClientStep::Send {
+            id: 9,
+            data: Bytes::from_static(b"x")
+        }
+        .to_login_cont()
+        .map(|c| (c.id, c.data)),
+        Some((9, Bytes::from_static(b"x")))
+    );
+    // FPChangePassword on AFP 3 carries no user name: the session's user is used.
+    let cmd = ChangePassword {
+        uam: Bytes::from_static(b"Cleartxt Passwrd"),
+        user_name: Bytes::new(),
+        data: Bytes::from_static(b"a\0\0\0\0\0\0\0b\0\0\0\0\0\0\0"),
+    };
+    let (_, step) = server.start_change_password_command(&cmd, b"amy", &mut rng);
+    let ChangeStep::Verify(req) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(req.user(), b"amy");
 }

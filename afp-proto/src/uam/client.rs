@@ -111,6 +111,19 @@ pub enum ClientStep {
     },
 }
 
+impl ClientStep {
+    /// The FPLoginCont command for a [`ClientStep::Send`] (`None` for `Done`).
+    pub fn to_login_cont(&self) -> Option<crate::command::LoginCont> {
+        match self {
+            ClientStep::Send { id, data } => Some(crate::command::LoginCont {
+                id: *id,
+                data: data.clone(),
+            }),
+            ClientStep::Done { .. } => None,
+        }
+    }
+}
+
 fn password_limit(uam: Uam) -> Option<usize> {
     match uam {
         Uam::NoUserAuthent => Some(usize::MAX),
@@ -141,11 +154,15 @@ enum ClientState {
     /// Waiting for the final answer.
     Final,
     #[cfg(feature = "dhx2")]
-    Dhcast128 { keys: dhcast128::ClientKeys },
+    Dhcast128 {
+        keys: dhcast128::ClientKeys,
+    },
     #[cfg(feature = "dhx2")]
     Dhx2Offer,
     #[cfg(feature = "dhx2")]
-    Dhx2Proof { exchange: dhx2::ClientExchange },
+    Dhx2Proof {
+        exchange: dhx2::ClientExchange,
+    },
     Finished,
 }
 
@@ -215,7 +232,14 @@ impl ClientLogin {
         };
         let _ = &rng;
         let auth = Bytes::from(zeroize::Zeroizing::new(auth).to_vec());
-        Ok((ClientLogin { uam, password, state }, auth))
+        Ok((
+            ClientLogin {
+                uam,
+                password,
+                state,
+            },
+            auth,
+        ))
     }
 
     /// The method.
@@ -241,7 +265,9 @@ impl ClientLogin {
             return Err(ClientError::Finished);
         }
         if code == ResultCode::NO_ERR || code == ResultCode::PWD_EXPIRED_ERR {
-            return Ok(ClientStep::Done { password_expired: code == ResultCode::PWD_EXPIRED_ERR });
+            return Ok(ClientStep::Done {
+                password_expired: code == ResultCode::PWD_EXPIRED_ERR,
+            });
         }
         if code != ResultCode::AUTH_CONTINUE {
             return Err(ClientError::Server(code));
@@ -253,11 +279,14 @@ impl ClientLogin {
                 match dhcast128::client_answer(&keys, data, &[&self.password]) {
                     Ok((id, msg)) => {
                         self.state = ClientState::Final;
-                        Ok(ClientStep::Send { id, data: Bytes::from(msg) })
+                        Ok(ClientStep::Send {
+                            id,
+                            data: Bytes::from(msg),
+                        })
                     }
-                    Err(dhcast128::ReplyError::Short) => {
-                        Err(ClientError::BadReply("DHCAST128 message 2 shorter than 50 bytes"))
-                    }
+                    Err(dhcast128::ReplyError::Short) => Err(ClientError::BadReply(
+                        "DHCAST128 message 2 shorter than 50 bytes",
+                    )),
                     Err(dhcast128::ReplyError::BadPublic) => Err(ClientError::BadGroup),
                 }
             }
@@ -265,7 +294,10 @@ impl ClientLogin {
             ClientState::Dhx2Offer => match dhx2::client_exchange(data, rng) {
                 Ok((id, msg, exchange)) => {
                     self.state = ClientState::Dhx2Proof { exchange };
-                    Ok(ClientStep::Send { id, data: Bytes::from(msg) })
+                    Ok(ClientStep::Send {
+                        id,
+                        data: Bytes::from(msg),
+                    })
                 }
                 Err(e) => Err(dhx2_error(e, "DHX2 message 2 truncated")),
             },
@@ -274,7 +306,10 @@ impl ClientLogin {
                 match dhx2::client_answer(&exchange, data, &[&self.password]) {
                     Ok((id, msg)) => {
                         self.state = ClientState::Final;
-                        Ok(ClientStep::Send { id, data: Bytes::from(msg) })
+                        Ok(ClientStep::Send {
+                            id,
+                            data: Bytes::from(msg),
+                        })
                     }
                     Err(e) => Err(dhx2_error(e, "DHX2 message 4 shorter than 34 bytes")),
                 }
@@ -296,11 +331,15 @@ fn dhx2_error(e: dhx2::ReplyError, short: &'static str) -> ClientError {
 enum ChangeState {
     Final,
     #[cfg(feature = "dhx2")]
-    Dhcast128 { keys: dhcast128::ClientKeys },
+    Dhcast128 {
+        keys: dhcast128::ClientKeys,
+    },
     #[cfg(feature = "dhx2")]
     Dhx2Offer,
     #[cfg(feature = "dhx2")]
-    Dhx2Proof { exchange: dhx2::ClientExchange },
+    Dhx2Proof {
+        exchange: dhx2::ClientExchange,
+    },
     Finished,
 }
 
@@ -318,7 +357,9 @@ pub struct ClientChangePassword {
 
 impl core::fmt::Debug for ClientChangePassword {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ClientChangePassword").field("uam", &self.uam).finish_non_exhaustive()
+        f.debug_struct("ClientChangePassword")
+            .field("uam", &self.uam)
+            .finish_non_exhaustive()
     }
 }
 
@@ -364,7 +405,15 @@ impl ClientChangePassword {
         };
         let _ = &rng;
         let data = Bytes::from(zeroize::Zeroizing::new(data).to_vec());
-        Ok((ClientChangePassword { uam, old, new, state }, data))
+        Ok((
+            ClientChangePassword {
+                uam,
+                old,
+                new,
+                state,
+            },
+            data,
+        ))
     }
 
     /// Feeds the reply to the last FPChangePassword. `Ok(Some(data))`: send another
@@ -400,9 +449,9 @@ impl ClientChangePassword {
                         self.state = ChangeState::Final;
                         Ok(with_id(id, msg))
                     }
-                    Err(dhcast128::ReplyError::Short) => {
-                        Err(ClientError::BadReply("DHCAST128 message 2 shorter than 50 bytes"))
-                    }
+                    Err(dhcast128::ReplyError::Short) => Err(ClientError::BadReply(
+                        "DHCAST128 message 2 shorter than 50 bytes",
+                    )),
                     Err(dhcast128::ReplyError::BadPublic) => Err(ClientError::BadGroup),
                 }
             }

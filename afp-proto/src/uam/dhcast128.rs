@@ -23,8 +23,7 @@ use super::crypto::{self, C2SIV, Key, S2CIV};
 
 /// The fixed prime, [A-PG] table 3-1.
 pub(crate) const P: [u8; 16] = [
-    0xBA, 0x28, 0x73, 0xDF, 0xB0, 0x60, 0x57, 0xD4, 0x3F, 0x20, 0x24, 0x74, 0x4C, 0xEE, 0xE7,
-    0x5B,
+    0xBA, 0x28, 0x73, 0xDF, 0xB0, 0x60, 0x57, 0xD4, 0x3F, 0x20, 0x24, 0x74, 0x4C, 0xEE, 0xE7, 0x5B,
 ];
 /// The fixed generator.
 pub(crate) const G: u8 = 7;
@@ -103,7 +102,9 @@ pub(crate) fn server_open(
     }
     Some(
         (0..passwords)
-            .map(|i| Password::from_field(&plain[16 + i * PASSWORD_LEN..16 + (i + 1) * PASSWORD_LEN]))
+            .map(|i| {
+                Password::from_field(&plain[16 + i * PASSWORD_LEN..16 + (i + 1) * PASSWORD_LEN])
+            })
             .collect(),
     )
 }

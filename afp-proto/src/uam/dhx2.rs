@@ -47,14 +47,23 @@ pub(crate) fn server_offer<R: CryptoRng + RngCore>(
     let len = group.len();
     let mut rb = Zeroizing::new(vec![0u8; len]);
     rng.fill_bytes(&mut rb);
-    let mb = crypto::to_fixed(&crypto::modpow(&BigUint::from(group.g()), &rb, group.p()), len);
+    let mb = crypto::to_fixed(
+        &crypto::modpow(&BigUint::from(group.g()), &rb, group.p()),
+        len,
+    );
     let mut out = Vec::with_capacity(8 + 2 * len);
     out.extend_from_slice(&id.to_be_bytes());
     out.extend_from_slice(&group.g().to_be_bytes());
     out.extend_from_slice(&(len as u16).to_be_bytes());
     out.extend_from_slice(group.p_bytes());
     out.extend_from_slice(&mb);
-    (out, ServerExchange { rb, group: group.clone() })
+    (
+        out,
+        ServerExchange {
+            rb,
+            group: group.clone(),
+        },
+    )
 }
 
 /// What the server keeps between message 4 and message 5.
@@ -112,7 +121,11 @@ pub(crate) fn server_prove<R: CryptoRng + RngCore>(
 /// Server, message 5: `cipher` is the ciphertext (16 + 256 × `passwords` bytes). Returns
 /// the password fields (login: the password; change: new, old), or `None` when the nonce
 /// is not serverNonce+1.
-pub(crate) fn server_open(proof: &ServerProof, cipher: &[u8], passwords: usize) -> Option<Vec<Password>> {
+pub(crate) fn server_open(
+    proof: &ServerProof,
+    cipher: &[u8],
+    passwords: usize,
+) -> Option<Vec<Password>> {
     let mut plain = Zeroizing::new(cipher.to_vec());
     crypto::cbc_decrypt(&proof.key, &C2SIV, &mut plain);
     if !crypto::ct_eq(&plain[..16], &crypto::nonce_plus_one(&proof.server_nonce)) {
@@ -120,7 +133,9 @@ pub(crate) fn server_open(proof: &ServerProof, cipher: &[u8], passwords: usize) 
     }
     Some(
         (0..passwords)
-            .map(|i| Password::from_field(&plain[16 + i * PASSWORD_LEN..16 + (i + 1) * PASSWORD_LEN]))
+            .map(|i| {
+                Password::from_field(&plain[16 + i * PASSWORD_LEN..16 + (i + 1) * PASSWORD_LEN])
+            })
             .collect(),
     )
 }

@@ -96,6 +96,10 @@ pub use client::{
 #[cfg(feature = "dhx2")]
 pub use group::{Dhx2Group, GroupError};
 pub use secret::Password;
+
+/// The `rand` version this API takes randomness from (`rand::CryptoRng + rand::RngCore`),
+/// re-exported so callers use a matching one.
+pub use rand;
 pub use server::{
     ChangeRequest, ChangeStep, ChangeVerdict, LoggedIn, ServerChangePassword, ServerLogin,
     ServerStep, UamServer, Verdict, Verifier, VerifyRequest,
@@ -174,20 +178,14 @@ impl Uam {
     /// True when this crate has state machines for the method (guest and cleartext
     /// always; DHCAST128 and DHX2 with the `dhx2` feature).
     pub fn is_implemented(self) -> bool {
-        match self {
-            Uam::NoUserAuthent | Uam::CleartxtPasswrd => true,
-            Uam::Dhcast128 | Uam::Dhx2 => cfg!(feature = "dhx2"),
-            _ => false,
-        }
+        matches!(self, Uam::NoUserAuthent | Uam::CleartxtPasswrd)
+            || (cfg!(feature = "dhx2") && matches!(self, Uam::Dhcast128 | Uam::Dhx2))
     }
 
     /// True when the method can change passwords (FPChangePassword).
     pub fn can_change_password(self) -> bool {
-        match self {
-            Uam::CleartxtPasswrd => true,
-            Uam::Dhcast128 | Uam::Dhx2 => cfg!(feature = "dhx2"),
-            _ => false,
-        }
+        self == Uam::CleartxtPasswrd
+            || (cfg!(feature = "dhx2") && matches!(self, Uam::Dhcast128 | Uam::Dhx2))
     }
 
     /// True when `client` (the name a client sent) selects this method.
@@ -217,7 +215,10 @@ impl Uam {
         Uam::ALL
             .into_iter()
             .find(|u| u.wire_name().as_bytes().eq_ignore_ascii_case(name))
-            .or_else(|| name.eq_ignore_ascii_case(TWO_WAY_NETATALK).then_some(Uam::TwoWayRandnum))
+            .or_else(|| {
+                name.eq_ignore_ascii_case(TWO_WAY_NETATALK)
+                    .then_some(Uam::TwoWayRandnum)
+            })
     }
 
     /// The methods a netatalk UAM module provides, from its file name in afp.conf's
@@ -323,15 +324,27 @@ mod tests {
         assert!(Uam::CleartxtPasswrd.matches(b"cleartxt passwrd"));
         assert!(Uam::TwoWayRandnum.matches(b"2-Way Randnum exchange"));
         assert!(Uam::TwoWayRandnum.matches(b"2-way randnum"));
-        assert_eq!(Uam::find(&[Uam::Dhcast128, Uam::Dhx2], b"DH"), Some(Uam::Dhcast128));
+        assert_eq!(
+            Uam::find(&[Uam::Dhcast128, Uam::Dhx2], b"DH"),
+            Some(Uam::Dhcast128)
+        );
         assert_eq!(Uam::find(&[Uam::Dhx2], b"DHCAST128"), None);
     }
 
     #[test]
     fn netatalk_modules_map_to_methods() {
-        assert_eq!(Uam::from_netatalk_module("uams_dhx2.so"), Some(&[Uam::Dhx2][..]));
-        assert_eq!(Uam::from_netatalk_module("UAMS_DHX_PAM.SO"), Some(&[Uam::Dhcast128][..]));
-        assert_eq!(Uam::from_netatalk_module("uams_clrtxt"), Some(&[Uam::CleartxtPasswrd][..]));
+        assert_eq!(
+            Uam::from_netatalk_module("uams_dhx2.so"),
+            Some(&[Uam::Dhx2][..])
+        );
+        assert_eq!(
+            Uam::from_netatalk_module("UAMS_DHX_PAM.SO"),
+            Some(&[Uam::Dhcast128][..])
+        );
+        assert_eq!(
+            Uam::from_netatalk_module("uams_clrtxt"),
+            Some(&[Uam::CleartxtPasswrd][..])
+        );
         assert_eq!(Uam::from_netatalk_module("uams_bogus.so"), None);
         assert_eq!(
             Uam::parse_uam_list("uams_dhx.so,uams_dhx2.so uams_guest.so, uams_dhx2_pam.so"),

@@ -124,7 +124,10 @@ impl UamServer {
         };
         if uam == Uam::NoUserAuthent {
             // spec §6.2: one message, kFPNoErr, the session runs as guest.
-            let login = ServerLogin { uam, state: State::Finished };
+            let login = ServerLogin {
+                uam,
+                state: State::Finished,
+            };
             return (login, ServerStep::Done(Ok(LoggedIn::new(uam, None, false))));
         }
         // FPLogin carries `pstr user, pad-to-even` first; FPLoginExt has the user apart.
@@ -146,7 +149,10 @@ impl UamServer {
                 let Some(field) = rest.get(..CLEARTEXT_LEN) else {
                     return ServerLogin::failed(uam, ResultCode::PARAM_ERR);
                 };
-                let mut login = ServerLogin { uam, state: State::Finished };
+                let mut login = ServerLogin {
+                    uam,
+                    state: State::Finished,
+                };
                 let step = login.ask(user, Password::from_field(field));
                 (login, step)
             }
@@ -159,7 +165,10 @@ impl UamServer {
                 };
                 match dhcast128::server_reply(id, ma, rng) {
                     Some((reply, secrets)) => (
-                        ServerLogin { uam, state: State::Dhcast128 { id, secrets, user } },
+                        ServerLogin {
+                            uam,
+                            state: State::Dhcast128 { id, secrets, user },
+                        },
                         ServerStep::Continue(Bytes::from(reply)),
                     ),
                     None => ServerLogin::failed(uam, ResultCode::PARAM_ERR),
@@ -170,7 +179,10 @@ impl UamServer {
                 let id = draw_id(rng);
                 let (reply, exchange) = dhx2::server_offer(id, &self.group, rng);
                 (
-                    ServerLogin { uam, state: State::Dhx2Exchange { id, exchange, user } },
+                    ServerLogin {
+                        uam,
+                        state: State::Dhx2Exchange { id, exchange, user },
+                    },
                     ServerStep::Continue(Bytes::from(reply)),
                 )
             }
@@ -246,6 +258,49 @@ impl UamServer {
     }
 }
 
+/// Adapters from the decoded commands of [`crate::command`].
+impl UamServer {
+    /// [`UamServer::start_login`] for a decoded FPLogin.
+    pub fn start_login_command<R: CryptoRng + RngCore>(
+        &self,
+        cmd: &crate::command::Login,
+        rng: &mut R,
+    ) -> (ServerLogin, ServerStep) {
+        self.start_login(
+            &cmd.uam,
+            &cmd.user_auth_info,
+            cmd.user_auth_info_offset(),
+            rng,
+        )
+    }
+
+    /// [`UamServer::start_login_ext`] for a decoded FPLoginExt.
+    pub fn start_login_ext_command<R: CryptoRng + RngCore>(
+        &self,
+        cmd: &crate::command::LoginExt,
+        rng: &mut R,
+    ) -> (ServerLogin, ServerStep) {
+        self.start_login_ext(&cmd.uam, &cmd.user_name, &cmd.user_auth_info, rng)
+    }
+
+    /// [`UamServer::start_change_password`] for a decoded FPChangePassword.
+    /// `logged_in_user` is the session's user; an AFP 2 request that names a user changes
+    /// that user's password instead, as netatalk does.
+    pub fn start_change_password_command<R: CryptoRng + RngCore>(
+        &self,
+        cmd: &crate::command::ChangePassword,
+        logged_in_user: &[u8],
+        rng: &mut R,
+    ) -> (ServerChangePassword, ChangeStep) {
+        let user = if cmd.user_name.is_empty() {
+            logged_in_user
+        } else {
+            &cmd.user_name[..]
+        };
+        self.start_change_password(&cmd.uam, user, &cmd.data, rng)
+    }
+}
+
 /// A login ID in 1..=0xFFFE: never 0 (DHCAST128 password changes use 0 for "first
 /// message") and ID + 1 never wraps (netatalk compares ID + 1 as an int).
 fn draw_id<R: CryptoRng + RngCore>(rng: &mut R) -> u16 {
@@ -276,7 +331,11 @@ pub struct LoggedIn {
 
 impl LoggedIn {
     fn new(uam: Uam, user: Option<Bytes>, password_expired: bool) -> LoggedIn {
-        LoggedIn { uam, user, password_expired }
+        LoggedIn {
+            uam,
+            user,
+            password_expired,
+        }
     }
 
     /// The method used.
@@ -304,7 +363,11 @@ impl LoggedIn {
 
     /// The result code of the final reply: kFPNoErr, or kFPPwdExpiredErr.
     pub fn result_code(&self) -> ResultCode {
-        if self.password_expired { ResultCode::PWD_EXPIRED_ERR } else { ResultCode::NO_ERR }
+        if self.password_expired {
+            ResultCode::PWD_EXPIRED_ERR
+        } else {
+            ResultCode::NO_ERR
+        }
     }
 }
 
@@ -372,12 +435,26 @@ impl<F: FnMut(&VerifyRequest) -> Verdict> Verifier for F {
 
 enum State {
     #[cfg(feature = "dhx2")]
-    Dhcast128 { id: u16, secrets: dhcast128::ServerSecrets, user: Bytes },
+    Dhcast128 {
+        id: u16,
+        secrets: dhcast128::ServerSecrets,
+        user: Bytes,
+    },
     #[cfg(feature = "dhx2")]
-    Dhx2Exchange { id: u16, exchange: dhx2::ServerExchange, user: Bytes },
+    Dhx2Exchange {
+        id: u16,
+        exchange: dhx2::ServerExchange,
+        user: Bytes,
+    },
     #[cfg(feature = "dhx2")]
-    Dhx2Proof { id: u16, proof: dhx2::ServerProof, user: Bytes },
-    Verifying { user: Bytes },
+    Dhx2Proof {
+        id: u16,
+        proof: dhx2::ServerProof,
+        user: Bytes,
+    },
+    Verifying {
+        user: Bytes,
+    },
     Finished,
 }
 
@@ -399,13 +476,22 @@ impl core::fmt::Debug for ServerLogin {
             State::Verifying { .. } => "awaiting verdict",
             State::Finished => "finished",
         };
-        f.debug_struct("ServerLogin").field("uam", &self.uam).field("state", &state).finish()
+        f.debug_struct("ServerLogin")
+            .field("uam", &self.uam)
+            .field("state", &state)
+            .finish()
     }
 }
 
 impl ServerLogin {
     fn failed(uam: Uam, code: ResultCode) -> (ServerLogin, ServerStep) {
-        (ServerLogin { uam, state: State::Finished }, ServerStep::Done(Err(code)))
+        (
+            ServerLogin {
+                uam,
+                state: State::Finished,
+            },
+            ServerStep::Done(Err(code)),
+        )
     }
 
     /// The method (kFPBadUAM logins report `No User Authent`).
@@ -433,7 +519,11 @@ impl ServerLogin {
         let state = core::mem::replace(&mut self.state, State::Finished);
         match state {
             #[cfg(feature = "dhx2")]
-            State::Dhcast128 { id: want, secrets, user } => {
+            State::Dhcast128 {
+                id: want,
+                secrets,
+                user,
+            } => {
                 // [N] uams_dhx: a session ID other than its own is kFPParamErr.
                 if id != want {
                     return ServerStep::Done(Err(ResultCode::PARAM_ERR));
@@ -449,7 +539,11 @@ impl ServerLogin {
                 }
             }
             #[cfg(feature = "dhx2")]
-            State::Dhx2Exchange { id: want, exchange, user } => {
+            State::Dhx2Exchange {
+                id: want,
+                exchange,
+                user,
+            } => {
                 // spec §6.6: "ID → step 3, ID+1 → step 5, anything else → kFPParamErr".
                 if id != want {
                     return ServerStep::Done(Err(ResultCode::PARAM_ERR));
@@ -460,14 +554,22 @@ impl ServerLogin {
                         let mut reply = Vec::with_capacity(34);
                         reply.extend_from_slice(&next.to_be_bytes());
                         reply.extend_from_slice(&msg);
-                        self.state = State::Dhx2Proof { id: next, proof, user };
+                        self.state = State::Dhx2Proof {
+                            id: next,
+                            proof,
+                            user,
+                        };
                         ServerStep::Continue(Bytes::from(reply))
                     }
                     Err(_) => ServerStep::Done(Err(ResultCode::PARAM_ERR)),
                 }
             }
             #[cfg(feature = "dhx2")]
-            State::Dhx2Proof { id: want, proof, user } => {
+            State::Dhx2Proof {
+                id: want,
+                proof,
+                user,
+            } => {
                 if id != want {
                     return ServerStep::Done(Err(ResultCode::PARAM_ERR));
                 }
@@ -496,9 +598,22 @@ impl ServerLogin {
         }
     }
 
+    /// [`ServerLogin::handle_login_cont`] for a decoded FPLoginCont.
+    pub fn handle_login_cont_command<R: CryptoRng + RngCore>(
+        &mut self,
+        cmd: &crate::command::LoginCont,
+        rng: &mut R,
+    ) -> ServerStep {
+        self.handle_login_cont(cmd.id, &cmd.data, rng)
+    }
+
     fn ask(&mut self, user: Bytes, password: Password) -> ServerStep {
         self.state = State::Verifying { user: user.clone() };
-        ServerStep::Verify(VerifyRequest { uam: self.uam, user, password })
+        ServerStep::Verify(VerifyRequest {
+            uam: self.uam,
+            user,
+            password,
+        })
     }
 
     /// Answers the pending [`ServerStep::Verify`]. Without one, the answer is
@@ -586,11 +701,20 @@ pub enum ChangeVerdict {
 
 enum ChangeState {
     #[cfg(feature = "dhx2")]
-    Dhcast128 { id: u16, secrets: dhcast128::ServerSecrets },
+    Dhcast128 {
+        id: u16,
+        secrets: dhcast128::ServerSecrets,
+    },
     #[cfg(feature = "dhx2")]
-    Dhx2Exchange { id: u16, exchange: dhx2::ServerExchange },
+    Dhx2Exchange {
+        id: u16,
+        exchange: dhx2::ServerExchange,
+    },
     #[cfg(feature = "dhx2")]
-    Dhx2Proof { id: u16, proof: dhx2::ServerProof },
+    Dhx2Proof {
+        id: u16,
+        proof: dhx2::ServerProof,
+    },
     Verifying,
     Finished,
 }
@@ -614,11 +738,27 @@ impl core::fmt::Debug for ServerChangePassword {
 
 impl ServerChangePassword {
     fn failed(uam: Uam, user: Bytes, code: ResultCode) -> (ServerChangePassword, ChangeStep) {
-        (ServerChangePassword { uam, user, state: ChangeState::Finished }, ChangeStep::Done(code))
+        (
+            ServerChangePassword {
+                uam,
+                user,
+                state: ChangeState::Finished,
+            },
+            ChangeStep::Done(code),
+        )
     }
 
-    fn ask(uam: Uam, user: Bytes, old: Password, new: Password) -> (ServerChangePassword, ChangeStep) {
-        let mut change = ServerChangePassword { uam, user, state: ChangeState::Finished };
+    fn ask(
+        uam: Uam,
+        user: Bytes,
+        old: Password,
+        new: Password,
+    ) -> (ServerChangePassword, ChangeStep) {
+        let mut change = ServerChangePassword {
+            uam,
+            user,
+            state: ChangeState::Finished,
+        };
         let step = change.request(old, new);
         (change, step)
     }
@@ -630,7 +770,12 @@ impl ServerChangePassword {
             return ChangeStep::Done(ResultCode::PWD_SAME_ERR);
         }
         self.state = ChangeState::Verifying;
-        ChangeStep::Verify(ChangeRequest { uam: self.uam, user: self.user.clone(), old, new })
+        ChangeStep::Verify(ChangeRequest {
+            uam: self.uam,
+            user: self.user.clone(),
+            old,
+            new,
+        })
     }
 
     /// The method.

@@ -13,7 +13,9 @@ pub(crate) struct ScriptedRng {
 
 impl ScriptedRng {
     pub(crate) fn new(bytes: &[u8]) -> ScriptedRng {
-        ScriptedRng { bytes: bytes.iter().copied().collect() }
+        ScriptedRng {
+            bytes: bytes.iter().copied().collect(),
+        }
     }
 
     pub(crate) fn remaining(&self) -> usize {
@@ -36,7 +38,10 @@ impl RngCore for ScriptedRng {
 
     fn fill_bytes(&mut self, dst: &mut [u8]) {
         for d in dst {
-            *d = self.bytes.pop_front().expect("state machine drew more random bytes than recorded");
+            *d = self
+                .bytes
+                .pop_front()
+                .expect("state machine drew more random bytes than recorded");
         }
     }
 }
@@ -45,7 +50,7 @@ impl CryptoRng for ScriptedRng {}
 
 pub(crate) fn hex(s: &str) -> Vec<u8> {
     let s = s.trim();
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("bad hex"))
@@ -91,6 +96,7 @@ pub(crate) struct Outcome {
 
 /// Runs a whole login in memory. `tamper` may rewrite each client → server FPLoginCont
 /// (step number from 1, ID, data) before the server sees it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_login<R: CryptoRng + RngCore>(
     server: &UamServer,
     uam: Uam,
@@ -102,24 +108,34 @@ pub(crate) fn run_login<R: CryptoRng + RngCore>(
     rng: &mut R,
 ) -> Outcome {
     let (mut client, auth) =
-        ClientLogin::start(uam, user, Password::from_slice(password), form, rng).expect("client start");
+        ClientLogin::start(uam, user, Password::from_slice(password), form, rng)
+            .expect("client start");
     let (mut login, mut step) = match form {
-        LoginForm::Login { auth_offset } => server.start_login(uam.wire_name().as_bytes(), &auth, auth_offset, rng),
+        LoginForm::Login { auth_offset } => {
+            server.start_login(uam.wire_name().as_bytes(), &auth, auth_offset, rng)
+        }
         LoginForm::LoginExt => server.start_login_ext(uam.wire_name().as_bytes(), user, &auth, rng),
     };
     let mut n = 0;
     loop {
         step = match step {
-            ServerStep::Continue(reply) => match client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, rng) {
-                Ok(ClientStep::Send { mut id, data }) => {
-                    n += 1;
-                    let mut data = data.to_vec();
-                    tamper(n, &mut id, &mut data);
-                    login.handle_login_cont(id, &data, rng)
+            ServerStep::Continue(reply) => {
+                match client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, rng) {
+                    Ok(ClientStep::Send { mut id, data }) => {
+                        n += 1;
+                        let mut data = data.to_vec();
+                        tamper(n, &mut id, &mut data);
+                        login.handle_login_cont(id, &data, rng)
+                    }
+                    Ok(done) => panic!("client finished while the server continues: {done:?}"),
+                    Err(e) => {
+                        return Outcome {
+                            server: Err(ResultCode::AUTH_CONTINUE),
+                            client: Err(e),
+                        };
+                    }
                 }
-                Ok(done) => panic!("client finished while the server continues: {done:?}"),
-                Err(e) => return Outcome { server: Err(ResultCode::AUTH_CONTINUE), client: Err(e) },
-            },
+            }
             ServerStep::Verify(request) => {
                 let verdict = verify(&request);
                 login.verified(verdict)
@@ -130,7 +146,10 @@ pub(crate) fn run_login<R: CryptoRng + RngCore>(
                     Err(code) => *code,
                 };
                 let client = client.handle_reply(code, &[], rng);
-                return Outcome { server: result, client };
+                return Outcome {
+                    server: result,
+                    client,
+                };
             }
         };
     }
