@@ -522,8 +522,16 @@ impl<S: ImageStore> TapeDevice for SimhTape<S> {
     fn read_block(&mut self, buf: &mut [u8]) -> Result<ReadOutcome, DeviceError> {
         self.flush_writes()?;
         loop {
-            let Some(head) = self.item_at(self.pos)? else {
-                return Ok(ReadOutcome::EndOfData);
+            let head = match self.item_at(self.pos) {
+                Ok(Some(h)) => h,
+                Ok(None) => return Ok(ReadOutcome::EndOfData),
+                Err(e) => {
+                    // Nothing after a corrupt item can be found: report it once, then the
+                    // data ends here.
+                    self.pos = self.index.end.max(self.pos) + 1;
+                    self.block += 1;
+                    return Err(e);
+                }
             };
             match head {
                 Head::Eom => return Ok(ReadOutcome::EndOfData),
@@ -764,6 +772,7 @@ mod tests {
         let mut buf = [0u8; 64];
         assert_eq!(t.read_block(&mut buf).unwrap(), ReadOutcome::Block(10));
         assert!(matches!(t.read_block(&mut buf), Err(DeviceError::Io(_))));
+        assert_eq!(t.read_block(&mut buf).unwrap(), ReadOutcome::EndOfData);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use anyhow::Context;
 use tape_format::afbackup::BytesOnTapeEntry;
-use tape_format::amanda::{DumpFile, TapeStart, VolumeInfo};
+use tape_format::amanda::{DumpFile, Side, TapeStart, VolumeInfo};
 use tape_format::{
     CartridgePolicy, Library, ReadOptions, SpanEvent, TapeError, VolumeLabel, VolumeReader, VolumeWriter, WriterConfig,
     header_block_len, read_label, write_label,
@@ -148,7 +148,10 @@ impl Server {
         t.program = Some("GNUTAR".into());
         t.recover_cmd = Some("/bin/tar -xf -".into());
         if compression == ".zst" {
-            t.compression = Some(".zst".into());
+            // Amanda's restore tools decompress `comp cust` with the custom program and
+            // `-d` (verified with amrestore 3.5.1); `.zst` would be taken for gzip.
+            t.compression = Some("cust".into());
+            t.custom_compress = Some((Side::Server, "/usr/bin/zstd".into()));
             t.uncompress_cmd = Some("/usr/bin/zstd -dc |".into());
         }
         let wcfg = WriterConfig {
