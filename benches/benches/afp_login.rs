@@ -17,7 +17,7 @@ fn login(server: &UamServer, uam: Uam, rng: &mut StdRng) -> bool {
     let (mut client, auth) = ClientLogin::start(
         uam,
         b"alice",
-        Password::from("correct horse"),
+        Password::from("horse42"),
         LoginForm::LoginExt,
         rng,
     )
@@ -34,7 +34,7 @@ fn login(server: &UamServer, uam: Uam, rng: &mut StdRng) -> bool {
                 ClientStep::Done { .. } => unreachable!(),
             },
             ServerStep::Verify(request) => {
-                let ok = request.password().as_bytes() == b"correct horse";
+                let ok = request.password().as_bytes() == b"horse42";
                 login.verified(if ok { Verdict::Accept } else { Verdict::Reject })
             }
             ServerStep::Done(result) => return result.is_ok(),

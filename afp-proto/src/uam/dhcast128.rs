@@ -11,7 +11,7 @@
 //! itself. Ma, Mb and K are always exactly 16 bytes, left-padded (netatalk writes Mb
 //! without its leading zero bytes; we never do).
 //!
-//! Password change (FPChangePassword, spec §6.5 and [A-PG] table 3-3): message 1 is
+//! Password change (FPChangePassword, spec §6.5 and \[A-PG\] table 3-3): message 1 is
 //! `ID = 0 ‖ Ma`, message 3 carries nonce+1 ‖ new password (64) ‖ old password (64).
 
 use num_bigint::BigUint;
@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 use super::Password;
 use super::crypto::{self, C2SIV, Key, S2CIV};
 
-/// The fixed prime, [A-PG] table 3-1.
+/// The fixed prime, \[A-PG\] table 3-1.
 pub(crate) const P: [u8; 16] = [
     0xBA, 0x28, 0x73, 0xDF, 0xB0, 0x60, 0x57, 0xD4, 0x3F, 0x20, 0x24, 0x74, 0x4C, 0xEE, 0xE7, 0x5B,
 ];

@@ -12,7 +12,7 @@
 //! K = MD5(Mb^Ra mod p as `len` big-endian bytes). Ma, Mb and the nonces are always written
 //! at their full width, left-padded with zeros.
 //!
-//! Password change ([A-PG] table 3-6): the same three exchanges carried by FPChangePassword;
+//! Password change (\[A-PG\] table 3-6): the same three exchanges carried by FPChangePassword;
 //! message 5's plaintext is serverNonce+1 ‖ new password (256) ‖ old password (256).
 
 use num_bigint::BigUint;

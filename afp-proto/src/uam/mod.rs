@@ -190,7 +190,7 @@ impl Uam {
 
     /// True when `client` (the name a client sent) selects this method.
     ///
-    /// spec §6.1: "compared case-insensitively … [N] matches using the length the client
+    /// spec §6.1: "compared case-insensitively … \[N\] matches using the length the client
     /// sent, so a client string that is a prefix of the server's name also matches." An
     /// empty name matches nothing (netatalk answers kFPBadUAM).
     pub fn matches(self, client: &[u8]) -> bool {
