@@ -33,7 +33,11 @@ fn schemes() -> Vec<NameScheme> {
     for charset in [DiskCharset::Utf8, DiskCharset::Ascii] {
         for usedots in [false, true] {
             for nohex in [false, true] {
-                v.push(NameScheme::Netatalk2 { charset, usedots, nohex });
+                v.push(NameScheme::Netatalk2 {
+                    charset,
+                    usedots,
+                    nohex,
+                });
             }
         }
     }

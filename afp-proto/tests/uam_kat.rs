@@ -34,7 +34,10 @@ fn cases() -> Vec<HashMap<String, String>> {
             }
             continue;
         }
-        let (k, v) = line.split_once(" = ").or_else(|| line.split_once(" =")).expect("key = value");
+        let (k, v) = line
+            .split_once(" = ")
+            .or_else(|| line.split_once(" ="))
+            .expect("key = value");
         cur.insert(k.to_string(), v.to_string());
     }
     if !cur.is_empty() {
@@ -44,7 +47,9 @@ fn cases() -> Vec<HashMap<String, String>> {
 }
 
 fn get(case: &HashMap<String, String>, key: &str) -> Vec<u8> {
-    hex(case.get(key).unwrap_or_else(|| panic!("vector {} lacks {key}", case["case"])))
+    hex(case
+        .get(key)
+        .unwrap_or_else(|| panic!("vector {} lacks {key}", case["case"])))
 }
 
 fn id_and_data(msg: &[u8]) -> (u16, &[u8]) {
@@ -53,7 +58,12 @@ fn id_and_data(msg: &[u8]) -> (u16, &[u8]) {
 
 fn check(case: &HashMap<String, String>, what: &str, got: &[u8]) {
     let want = get(case, what);
-    assert_eq!(to_hex(got), to_hex(&want), "vector {}: {what} differs", case["case"]);
+    assert_eq!(
+        to_hex(got),
+        to_hex(&want),
+        "vector {}: {what} differs",
+        case["case"]
+    );
 }
 
 fn run_login(case: &HashMap<String, String>) {
@@ -62,7 +72,9 @@ fn run_login(case: &HashMap<String, String>) {
     let password = get(case, "password");
     let offset: usize = case["auth_offset"].parse().unwrap();
     let form = match case["form"].as_str() {
-        "login" => LoginForm::Login { auth_offset: offset },
+        "login" => LoginForm::Login {
+            auth_offset: offset,
+        },
         "login_ext" => LoginForm::LoginExt,
         other => panic!("unknown form {other}"),
     };
@@ -77,7 +89,9 @@ fn run_login(case: &HashMap<String, String>) {
         LoginForm::Login { auth_offset } => {
             server.start_login(uam.wire_name().as_bytes(), &c1, auth_offset, &mut srng)
         }
-        LoginForm::LoginExt => server.start_login_ext(uam.wire_name().as_bytes(), &user, &c1, &mut srng),
+        LoginForm::LoginExt => {
+            server.start_login_ext(uam.wire_name().as_bytes(), &user, &c1, &mut srng)
+        }
     };
     let messages: &[(&str, &str)] = if uam == Uam::Dhx2 {
         &[("s1", "c2"), ("s2", "c3")]
@@ -85,10 +99,13 @@ fn run_login(case: &HashMap<String, String>) {
         &[("s1", "c2")]
     };
     for &(s, c) in messages {
-        let ServerStep::Continue(reply) = step else { panic!("{}: expected {s}, got {step:?}", case["case"]) };
+        let ServerStep::Continue(reply) = step else {
+            panic!("{}: expected {s}, got {step:?}", case["case"])
+        };
         check(case, s, &reply);
-        let ClientStep::Send { id, data } =
-            client.handle_reply(ResultCode::AUTH_CONTINUE, &reply, &mut crng).unwrap()
+        let ClientStep::Send { id, data } = client
+            .handle_reply(ResultCode::AUTH_CONTINUE, &reply, &mut crng)
+            .unwrap()
         else {
             panic!("client finished early")
         };
@@ -98,11 +115,23 @@ fn run_login(case: &HashMap<String, String>) {
         let (id, data) = id_and_data(&sent);
         step = login.handle_login_cont(id, data, &mut srng);
     }
-    let ServerStep::Verify(request) = step else { panic!("{}: expected Verify, got {step:?}", case["case"]) };
+    let ServerStep::Verify(request) = step else {
+        panic!("{}: expected Verify, got {step:?}", case["case"])
+    };
     assert_eq!(request.user(), &user[..]);
     assert_eq!(request.password().as_bytes(), &password[..]);
-    assert_eq!(crng.remaining(), 0, "{}: client left random bytes unused", case["case"]);
-    assert_eq!(srng.remaining(), 0, "{}: server left random bytes unused", case["case"]);
+    assert_eq!(
+        crng.remaining(),
+        0,
+        "{}: client left random bytes unused",
+        case["case"]
+    );
+    assert_eq!(
+        srng.remaining(),
+        0,
+        "{}: server left random bytes unused",
+        case["case"]
+    );
 }
 
 fn run_change(case: &HashMap<String, String>) {
@@ -130,7 +159,9 @@ fn run_change(case: &HashMap<String, String>) {
         &[("s1", "c2")]
     };
     for &(s, c) in messages {
-        let ChangeStep::Continue(reply) = step else { panic!("{}: expected {s}, got {step:?}", case["case"]) };
+        let ChangeStep::Continue(reply) = step else {
+            panic!("{}: expected {s}, got {step:?}", case["case"])
+        };
         check(case, s, &reply);
         let sent = client
             .handle_reply(ResultCode::AUTH_CONTINUE, &reply, &mut crng)
@@ -139,7 +170,9 @@ fn run_change(case: &HashMap<String, String>) {
         check(case, c, &sent);
         step = change.handle(&sent, &mut srng);
     }
-    let ChangeStep::Verify(request) = step else { panic!("{}: expected Verify, got {step:?}", case["case"]) };
+    let ChangeStep::Verify(request) = step else {
+        panic!("{}: expected Verify, got {step:?}", case["case"])
+    };
     assert_eq!(request.user(), &user[..]);
     assert_eq!(request.old_password().as_bytes(), &old[..]);
     assert_eq!(request.new_password().as_bytes(), &new[..]);
@@ -164,10 +197,16 @@ fn vectors_pin_left_padding() {
     // The leading-zero vectors were searched so that Mb and K (DHX2), and Ma, Mb and K
     // (DHCAST128) start with a zero byte: netatalk would strip it, we must not.
     let cases = cases();
-    let dhx2 = cases.iter().find(|c| c["case"] == "dhx2-leading-zero").unwrap();
+    let dhx2 = cases
+        .iter()
+        .find(|c| c["case"] == "dhx2-leading-zero")
+        .unwrap();
     let s1 = get(dhx2, "s1");
     assert_eq!(s1[8 + 128], 0, "Mb's first byte");
-    let dhcast = cases.iter().find(|c| c["case"] == "dhcast128-leading-zero").unwrap();
+    let dhcast = cases
+        .iter()
+        .find(|c| c["case"] == "dhcast128-leading-zero")
+        .unwrap();
     assert_eq!(get(dhcast, "c1")[0], 0, "Ma's first byte");
     assert_eq!(get(dhcast, "s1")[2], 0, "Mb's first byte");
     assert_eq!(get(dhcast, "key")[0], 0, "K's first byte");
