@@ -59,7 +59,7 @@ fn write_stream(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(wire.len() as u64));
 
     // Peer: the copy any reader does anyway (socket → buffer), nothing else.
-    let mut buf = BytesMut::with_capacity(2 * PIECE);
+    let mut buf = BytesMut::with_capacity(PIECE);
     g.bench_function("memcpy", |b| {
         b.iter(|| {
             let mut n = 0;
@@ -74,7 +74,7 @@ fn write_stream(c: &mut Criterion) {
     });
 
     // The same copy plus FrameDecoder: WriteStart, then zero-copy pieces.
-    let mut src = BytesMut::with_capacity(2 * PIECE);
+    let mut src = BytesMut::with_capacity(PIECE);
     g.bench_function("frame_decoder", |b| {
         b.iter(|| {
             let mut dec = FrameDecoder::new(DecoderConfig::default());
@@ -98,7 +98,7 @@ fn write_stream(c: &mut Criterion) {
     let now = Instant::now();
     let mut open = BytesMut::new();
     Frame::request(Command::OPEN_SESSION, 0, Bytes::new()).encode(&mut open);
-    let mut src = BytesMut::with_capacity(2 * PIECE);
+    let mut src = BytesMut::with_capacity(PIECE);
     g.bench_function("server_session", |b| {
         b.iter(|| {
             let mut s = ServerSession::new(ServerConfig::default(), now);

@@ -96,6 +96,8 @@ impl Attention {
     /// The attention payload for a client whose attention quantum is
     /// `quantum`: the two user bytes, truncated to `min(2, quantum)`.
     pub fn payload(self, quantum: u32) -> Bytes {
+        // Spec §1.8: the payload is the u16 AFPUserBytes, of length
+        // min(2, attention quantum) as the client declared in OpenSession.
         let bytes = self.0.to_be_bytes();
         let n = usize::try_from(quantum).map_or(2, |q| q.min(2));
         Bytes::copy_from_slice(&bytes[..n])

@@ -142,7 +142,10 @@ impl SessionOptions {
                 // netatalk: the attention quantum option must have length
                 // exactly 4; the other two are u32 values as well.
                 if len != 4 {
-                    return Err(DecodeError::BadOptionLength { option: kind.0, len });
+                    return Err(DecodeError::BadOptionLength {
+                        option: kind.0,
+                        len,
+                    });
                 }
                 let v = value.get_u32();
                 match kind {
@@ -220,7 +223,10 @@ mod tests {
             SessionOption::ReplayCacheSize(128),
         ]);
         assert_eq!(&opts.to_bytes()[..], &bytes);
-        assert_eq!(SessionOptions::decode(&Bytes::copy_from_slice(&bytes)), Ok(opts));
+        assert_eq!(
+            SessionOptions::decode(&Bytes::copy_from_slice(&bytes)),
+            Ok(opts)
+        );
     }
 
     #[test]
@@ -260,13 +266,19 @@ mod tests {
             Err(DecodeError::BadOptionLength { option: 1, len: 0 })
         );
         // A stray trailing byte.
-        assert_eq!(dec(&[1, 4, 0, 0, 0, 2, 7]), Err(DecodeError::TrailingOptionByte));
+        assert_eq!(
+            dec(&[1, 4, 0, 0, 0, 2, 7]),
+            Err(DecodeError::TrailingOptionByte)
+        );
         // Unknown options are kept by length, including empty ones.
         let o = dec(&[0x42, 3, 1, 2, 3, 0x43, 0, 1, 4, 0, 0, 4, 0]).unwrap();
         assert_eq!(o.0.len(), 3);
         assert_eq!(o.attention_quantum(), Some(1024));
         assert_eq!(o.0[0].kind(), OptionType(0x42));
-        assert_eq!(&o.to_bytes()[..], &[0x42, 3, 1, 2, 3, 0x43, 0, 1, 4, 0, 0, 4, 0]);
+        assert_eq!(
+            &o.to_bytes()[..],
+            &[0x42, 3, 1, 2, 3, 0x43, 0, 1, 4, 0, 0, 4, 0]
+        );
     }
 
     #[test]

@@ -55,7 +55,12 @@ fn every_strict_prefix_needs_more() {
                 assert_eq!(got, k - command_end);
             }
             // Mid-frame is visible: a consumed header or buffered bytes.
-            assert_eq!(dec.is_mid_frame() || !src.is_empty(), k > 0, "{} prefix {k}", s.name);
+            assert_eq!(
+                dec.is_mid_frame() || !src.is_empty(),
+                k > 0,
+                "{} prefix {k}",
+                s.name
+            );
             // The rest completes the frame.
             src.extend_from_slice(&wire[k..]);
             let rest = decode_all(&mut dec, &mut src);
@@ -162,13 +167,12 @@ fn msg() -> impl Strategy<Value = Msg> {
         };
         Msg::Whole(header, p)
     });
-    let write = (any::<u16>(), any::<u32>(), bytes(64), bytes(3000)).prop_map(
-        |(id, reserved, c, d)| {
+    let write =
+        (any::<u16>(), any::<u32>(), bytes(64), bytes(3000)).prop_map(|(id, reserved, c, d)| {
             let mut h = Header::write(id, c.len() as u32, (c.len() + d.len()) as u32);
             h.reserved = reserved;
             Msg::Write(h, c, d)
-        },
-    );
+        });
     prop_oneof![3 => whole, 1 => write]
 }
 

@@ -191,7 +191,10 @@ fn tickles_only_fill_silence() {
     // neither side is ever silent for 30 s.
     for i in 1..=30u64 {
         p.run_until(p.after(i * 20));
-        let id = p.client.send_command(Bytes::from_static(&[0x10, 0])).unwrap();
+        let id = p
+            .client
+            .send_command(Bytes::from_static(&[0x10, 0]))
+            .unwrap();
         p.drive();
         p.server.reply(id, 0, Bytes::new()).unwrap();
         p.drive();
@@ -221,7 +224,9 @@ fn sleeping_session_has_no_timers_until_woken() {
         .send_command(Bytes::from_static(&[0x7A, 0, 0, 0, 0, 0]))
         .unwrap();
     p.drive();
-    p.server.reply(id, 0, Bytes::from_static(&[0, 0, 0, 10])).unwrap();
+    p.server
+        .reply(id, 0, Bytes::from_static(&[0, 0, 0, 10]))
+        .unwrap();
     p.server.sleep(false);
     p.client.sleep();
     p.drive();
@@ -237,10 +242,15 @@ fn sleeping_session_has_no_timers_until_woken() {
     );
     // The Mac wakes: any message ends an ordinary sleep on the server.
     p.client.wake(p.now);
-    p.client.send_command(Bytes::from_static(&[0x10, 0])).unwrap();
+    p.client
+        .send_command(Bytes::from_static(&[0x10, 0]))
+        .unwrap();
     p.drive();
     assert_eq!(p.server.sleep_state(), Sleep::Awake);
-    assert_eq!(p.server.poll_timeout(), Some(p.now + Duration::from_secs(30)));
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(p.now + Duration::from_secs(30))
+    );
 }
 
 #[test]
@@ -250,7 +260,9 @@ fn extended_sleep_needs_an_explicit_wake() {
     p.client.sleep();
     p.run_until(p.after(3600));
     p.client.wake(p.now);
-    p.client.send_command(Bytes::from_static(&[0x7A, 0, 0, 0, 0, 2])).unwrap();
+    p.client
+        .send_command(Bytes::from_static(&[0x7A, 0, 0, 0, 0, 2]))
+        .unwrap();
     p.drive();
     assert_eq!(p.server.sleep_state(), Sleep::Extended);
     assert_eq!(p.server.poll_timeout(), None);
@@ -316,10 +328,17 @@ fn open_session_option_edge_cases() {
         }))
     );
     // Attention quantum of length != 4.
-    for bad in [&[1u8, 2, 0, 2][..], &[1, 0], &[1, 8, 0, 0, 0, 0, 0, 0, 0, 2]] {
+    for bad in [
+        &[1u8, 2, 0, 2][..],
+        &[1, 0],
+        &[1, 8, 0, 0, 0, 0, 0, 0, 0, 2],
+    ] {
         let (s, r) = server_after(bad);
         assert!(
-            matches!(r, Err(SessionError::Decode(BadOptionLength { option: 1, .. }))),
+            matches!(
+                r,
+                Err(SessionError::Decode(BadOptionLength { option: 1, .. }))
+            ),
             "{bad:?}: {r:?}"
         );
         assert!(s.is_closed());
@@ -419,7 +438,11 @@ fn replies_match_out_of_order_and_unknown_ids_are_errors() {
     let want: Vec<(u16, u8)> = ids.iter().rev().map(|&i| (i, i as u8)).collect();
     assert_eq!(got, want);
     assert_eq!(p.client.outstanding(), 0);
-    assert_eq!(p.server.state(), ServerState::Open, "the error changed nothing");
+    assert_eq!(
+        p.server.state(),
+        ServerState::Open,
+        "the error changed nothing"
+    );
 }
 
 #[test]
@@ -444,7 +467,11 @@ fn request_ids_wrap_from_65535_to_0() {
     assert_eq!(p.client.open(p.now).unwrap(), 65533);
     p.drive();
     let ids: Vec<u16> = (0..4)
-        .map(|_| p.client.send_command(Bytes::from_static(&[0x10, 0])).unwrap())
+        .map(|_| {
+            p.client
+                .send_command(Bytes::from_static(&[0x10, 0]))
+                .unwrap()
+        })
         .collect();
     assert_eq!(ids, [65534, 65535, 0, 1]);
     p.drive();
@@ -468,7 +495,9 @@ fn client_limits_requests_in_flight_to_the_replay_cache() {
     assert_eq!(p.client.replay_cache_size(), Some(4));
     assert_eq!(p.client.max_outstanding(), 4);
     for _ in 0..4 {
-        p.client.send_command(Bytes::from_static(&[0x10, 0])).unwrap();
+        p.client
+            .send_command(Bytes::from_static(&[0x10, 0]))
+            .unwrap();
     }
     assert_eq!(
         p.client.send_command(Bytes::from_static(&[0x10, 0])),
@@ -487,7 +516,11 @@ fn replay_cache_answers_a_replayed_request_without_the_app() {
     p.drive();
     p.server.reply(a, 0, Bytes::from_static(b"fork 7")).unwrap();
     p.server.reply(b, 0, Bytes::from_static(b"data")).unwrap();
-    assert_eq!(p.server.replay_cache().len(), 1, "only FPOpenFork is cached");
+    assert_eq!(
+        p.server.replay_cache().len(),
+        1,
+        "only FPOpenFork is cached"
+    );
     let cache = p.server.take_replay_cache();
 
     // The client reconnects, keeps its ID sequence and replays both requests
@@ -559,7 +592,9 @@ fn attentions_respect_the_client_quantum() {
     p.client.open(p.now).unwrap();
     p.drive();
     assert_eq!(p.server.attention_quantum(), 1);
-    p.server.send_attention(Attention::volume_changed()).unwrap();
+    p.server
+        .send_attention(Attention::volume_changed())
+        .unwrap();
     p.drive();
     let (_, h) = p.server_sent.last().unwrap();
     assert_eq!((h.command, h.total_len), (Command::ATTENTION, 1));
@@ -584,7 +619,10 @@ fn attentions_respect_the_client_quantum() {
     );
     assert!(p.server.is_closed());
     // Server-originated requests use the server's own counter from 0.
-    let ids: Vec<u16> = p.server_sent[1..].iter().map(|(_, h)| h.request_id).collect();
+    let ids: Vec<u16> = p.server_sent[1..]
+        .iter()
+        .map(|(_, h)| h.request_id)
+        .collect();
     assert_eq!(ids, [0, 1]);
 }
 
@@ -725,9 +763,10 @@ fn protocol_violations_close_the_session() {
     );
     let mut s = ServerSession::new(ServerConfig::default(), now);
     open(&mut s);
-    assert!(s
-        .handle_frame(now, Frame::request(Command::ATTENTION, 1, Bytes::new()))
-        .is_err());
+    assert!(
+        s.handle_frame(now, Frame::request(Command::ATTENTION, 1, Bytes::new()))
+            .is_err()
+    );
     // A client's answer to an attention is ignored, as netatalk does.
     let mut s = ServerSession::new(ServerConfig::default(), now);
     open(&mut s);

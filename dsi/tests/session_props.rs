@@ -16,8 +16,12 @@ fn t0() -> Instant {
 
 fn open_request() -> BytesMut {
     let mut b = BytesMut::new();
-    Frame::request(Command::OPEN_SESSION, 0, Bytes::from_static(&[1, 4, 0, 0, 4, 0]))
-        .encode(&mut b);
+    Frame::request(
+        Command::OPEN_SESSION,
+        0,
+        Bytes::from_static(&[1, 4, 0, 0, 4, 0]),
+    )
+    .encode(&mut b);
     b
 }
 

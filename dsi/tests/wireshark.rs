@@ -107,7 +107,11 @@ fn tshark_reads_every_sample() {
         let field = |name: &str| row[fields.iter().position(|f| *f == name).unwrap()];
         let ctx = format!("{}: {row:?}", s.name);
         let h = &s.header;
-        let port = if s.from == Side::Client { "50000" } else { "548" };
+        let port = if s.from == Side::Client {
+            "50000"
+        } else {
+            "548"
+        };
         assert_eq!(field("tcp.srcport"), port, "{ctx}");
         assert_eq!(
             field("dsi.flags"),
@@ -129,7 +133,10 @@ fn tshark_reads_every_sample() {
         assert_eq!(field("_ws.malformed"), "", "malformed packet: {ctx}");
         // Only notes/chats (e.g. "AFP reply" bookkeeping) are acceptable;
         // warnings (4194304) and errors (8388608) are not.
-        for sev in field("_ws.expert.severity").split(',').filter(|s| !s.is_empty()) {
+        for sev in field("_ws.expert.severity")
+            .split(',')
+            .filter(|s| !s.is_empty())
+        {
             let sev: u32 = sev.parse().unwrap();
             assert!(sev < 0x0040_0000, "expert warning/error: {ctx}");
         }

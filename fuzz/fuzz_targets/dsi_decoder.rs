@@ -3,7 +3,8 @@ use bytes::BytesMut;
 use dsi::{DecoderConfig, Frame, FrameDecoder};
 
 fn frames(bytes: &[u8]) -> Vec<Frame> {
-    let (mut dec, mut src) = (FrameDecoder::new(DecoderConfig::default()), BytesMut::from(bytes));
+    let mut dec = FrameDecoder::new(DecoderConfig::default());
+    let mut src = BytesMut::from(bytes);
     std::iter::from_fn(|| dec.decode(&mut src).ok().flatten()).collect()
 }
 

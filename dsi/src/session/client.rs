@@ -272,9 +272,10 @@ impl ClientSession {
     /// request ID used (the first of the sequence).
     pub fn open(&mut self, now: Instant) -> Result<u16, SessionError> {
         self.start(now, Command::OPEN_SESSION)?;
-        let payload =
-            SessionOptions(vec![SessionOption::AttentionQuantum(self.config.attention_quantum)])
-                .to_bytes();
+        let payload = SessionOptions(vec![SessionOption::AttentionQuantum(
+            self.config.attention_quantum,
+        )])
+        .to_bytes();
         let id = self.queue_request(Command::OPEN_SESSION, payload);
         self.pending_open = Some(id);
         self.state = ClientState::Opening;
@@ -337,7 +338,8 @@ impl ClientSession {
                 self.queue_request(Command::CLOSE_SESSION, Bytes::new());
                 self.outstanding.clear();
                 self.state = ClientState::Closing;
-                self.events.push_back(ClientEvent::Closed(CloseReason::Local));
+                self.events
+                    .push_back(ClientEvent::Closed(CloseReason::Local));
                 self.finish_closing();
             }
             ClientState::Idle | ClientState::Opening | ClientState::Status => {

@@ -19,7 +19,7 @@
 //!
 //! 1. drain `poll_event()` until `None` (the app may call mutators while
 //!    handling events, which is why events come first);
-//! 2. drain `poll_transmit(now)` until `None` and write each [`Transmit`]
+//! 2. drain `poll_transmit(now)` until `None` and write each [`Transmit`](crate::Transmit)
 //!    (header, payload, data) to the socket;
 //! 3. re-arm its single timer from `poll_timeout()` (`None`: no timer), and
 //!    call `handle_timeout(now)` when it fires;
@@ -124,7 +124,11 @@ impl Timers {
     /// The next deadline; `tickles` false leaves only the idle timer.
     pub(crate) fn deadline(&self, tickles: bool) -> Option<Instant> {
         let idle = self.idle_deadline();
-        let tickle = if tickles { self.tickle_deadline() } else { None };
+        let tickle = if tickles {
+            self.tickle_deadline()
+        } else {
+            None
+        };
         match (idle, tickle) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -134,6 +138,9 @@ impl Timers {
     /// Checks the deadlines at `now`. A due tickle counts as sent at `now`,
     /// so the next deadline moves on even before the transmit is polled.
     pub(crate) fn expired(&mut self, now: Instant, tickles: bool) -> Expired {
+        // [A-2.2]: "each side sends DSITickle when it has sent nothing else
+        // for 30 s; either side drops the session after 2 minutes without
+        // receiving anything."
         if self.idle_deadline().is_some_and(|d| now >= d) {
             return Expired::Idle;
         }
@@ -156,12 +163,24 @@ mod tests {
         let mut t = Timers::new(t0, Duration::from_secs(30), Duration::from_secs(120));
         assert_eq!(t.deadline(true), Some(t0 + Duration::from_secs(30)));
         assert_eq!(t.deadline(false), Some(t0 + Duration::from_secs(120)));
-        assert_eq!(t.expired(t0 + Duration::from_secs(29), true), Expired::Nothing);
-        assert_eq!(t.expired(t0 + Duration::from_secs(30), true), Expired::Tickle);
+        assert_eq!(
+            t.expired(t0 + Duration::from_secs(29), true),
+            Expired::Nothing
+        );
+        assert_eq!(
+            t.expired(t0 + Duration::from_secs(30), true),
+            Expired::Tickle
+        );
         assert_eq!(t.deadline(true), Some(t0 + Duration::from_secs(60)));
-        assert_eq!(t.expired(t0 + Duration::from_secs(120), true), Expired::Idle);
+        assert_eq!(
+            t.expired(t0 + Duration::from_secs(120), true),
+            Expired::Idle
+        );
         t.received(t0 + Duration::from_secs(100));
-        assert_eq!(t.expired(t0 + Duration::from_secs(120), false), Expired::Nothing);
+        assert_eq!(
+            t.expired(t0 + Duration::from_secs(120), false),
+            Expired::Nothing
+        );
         // Huge durations never overflow.
         let t = Timers::new(t0, Duration::MAX, Duration::MAX);
         assert_eq!(t.deadline(true), None);

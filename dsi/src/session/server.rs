@@ -332,7 +332,12 @@ impl ServerSession {
     /// Replies to non-idempotent commands are stored in the replay cache.
     /// A reply to a DSIWrite whose data is still arriving is held until the
     /// last piece is in.
-    pub fn reply(&mut self, request_id: u16, result: i32, payload: Bytes) -> Result<(), SessionError> {
+    pub fn reply(
+        &mut self,
+        request_id: u16,
+        result: i32,
+        payload: Bytes,
+    ) -> Result<(), SessionError> {
         if matches!(self.state, ServerState::Closing | ServerState::Closed) {
             return Err(SessionError::Closed);
         }
@@ -364,7 +369,8 @@ impl ServerSession {
         if pending.command == Command::GET_STATUS {
             // [N]: after the DSIGetStatus reply the connection carries nothing else.
             self.state = ServerState::Closing;
-            self.events.push_back(ServerEvent::Closed(CloseReason::StatusDone));
+            self.events
+                .push_back(ServerEvent::Closed(CloseReason::StatusDone));
             self.finish_closing();
         }
         Ok(())
@@ -395,7 +401,8 @@ impl ServerSession {
                 self.writing = None;
                 self.queue_server_request(Command::CLOSE_SESSION, Bytes::new());
                 self.state = ServerState::Closing;
-                self.events.push_back(ServerEvent::Closed(CloseReason::Local));
+                self.events
+                    .push_back(ServerEvent::Closed(CloseReason::Local));
                 self.finish_closing();
             }
             ServerState::Connected | ServerState::Status => self.end(CloseReason::Local),
@@ -531,9 +538,9 @@ impl ServerSession {
                 let mut payload = payload;
                 let command = payload.split_to(offset);
                 let head = Header {
-                    total_len: header.write_offset().saturating_add(
-                        u32::try_from(payload.len()).unwrap_or(u32::MAX),
-                    ),
+                    total_len: header
+                        .write_offset()
+                        .saturating_add(u32::try_from(payload.len()).unwrap_or(u32::MAX)),
                     ..header
                 };
                 self.write_start(&head, command)?;
@@ -558,9 +565,10 @@ impl ServerSession {
             // The reply still carries the quantum option: Wireshark's
             // dissector reports an OpenSession message without options as
             // malformed, and clients read the error code first anyway.
-            let payload =
-                SessionOptions(vec![SessionOption::ServerQuantum(self.config.server_quantum)])
-                    .to_bytes();
+            let payload = SessionOptions(vec![SessionOption::ServerQuantum(
+                self.config.server_quantum,
+            )])
+            .to_bytes();
             self.transmits.push_back(Transmit {
                 header: Header::reply(Command::OPEN_SESSION, request_id, code.0, 6),
                 payload,
@@ -577,7 +585,9 @@ impl ServerSession {
             .unwrap_or(DEFAULT_ATTENTION_QUANTUM);
         let mut reply = vec![SessionOption::ServerQuantum(self.config.server_quantum)];
         if self.replay.size() > 0 {
-            reply.push(SessionOption::ReplayCacheSize(u32::from(self.replay.size())));
+            reply.push(SessionOption::ReplayCacheSize(u32::from(
+                self.replay.size(),
+            )));
         }
         let payload = SessionOptions(reply).to_bytes();
         self.transmits.push_back(Transmit {
@@ -626,7 +636,9 @@ impl ServerSession {
     }
 
     fn write_start(&mut self, header: &Header, command: Bytes) -> Result<(), SessionError> {
-        if self.state != ServerState::Open || header.flags != Flags::Request || self.writing.is_some()
+        if self.state != ServerState::Open
+            || header.flags != Flags::Request
+            || self.writing.is_some()
         {
             return Err(self.unexpected(header));
         }

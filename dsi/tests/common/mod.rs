@@ -184,7 +184,11 @@ pub fn samples() -> Vec<Sample> {
         sample(
             "command-closevol",
             Client,
-            Frame::request(Command::COMMAND, 5, Bytes::from_static(&[0x02, 0x00, 0x00, 0x01])),
+            Frame::request(
+                Command::COMMAND,
+                5,
+                Bytes::from_static(&[0x02, 0x00, 0x00, 0x01]),
+            ),
         ),
         sample(
             "command-reply",
@@ -228,7 +232,10 @@ pub fn samples() -> Vec<Sample> {
             Frame::request(
                 Command::ATTENTION,
                 2,
-                Attention::shutdown(5).with_message().dont_reconnect().payload(2),
+                Attention::shutdown(5)
+                    .with_message()
+                    .dont_reconnect()
+                    .payload(2),
             ),
         ),
         sample(
