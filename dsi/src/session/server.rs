@@ -550,7 +550,7 @@ impl ServerSession {
                 Ok(())
             }
             (Command::TICKLE, _) => Ok(()),
-            (Command::CLOSE_SESSION, ServerState::Open) => {
+            (Command::CLOSE_SESSION, _) => {
                 self.end(CloseReason::PeerClosed);
                 Ok(())
             }
