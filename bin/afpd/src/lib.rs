@@ -39,9 +39,15 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod accounts;
+pub mod cmd;
 pub mod config;
 pub mod creds;
 pub mod features;
+pub mod forks;
 pub mod hosts;
 pub mod logging;
+pub mod rootsvc;
+pub mod server;
+pub mod session;
 pub mod state;
+pub mod vfs;

@@ -1,0 +1,11 @@
+//! Session-level commands (owned by the server/session work; see [`super`]).
+
+use afp_proto::command::Request;
+
+use super::Outcome;
+use crate::session::Session;
+
+/// Answers the session-level calls; `None` for everything else.
+pub fn dispatch(_s: &mut Session, _req: &Request) -> Option<Outcome> {
+    None
+}
