@@ -162,8 +162,13 @@ struct Fixture {
 
 fn setup() -> Fixture {
     let n = n_entries();
-    let tmp = tempfile::tempdir_in(std::env::var("CNID_BENCH_DIR").unwrap_or_else(|_| ".".into()))
-        .unwrap();
+    // The files go to $CNID_BENCH_DIR, or the system temporary directory (never the source
+    // tree, which is criterion's working directory).
+    let tmp = match std::env::var_os("CNID_BENCH_DIR") {
+        Some(d) => tempfile::tempdir_in(d),
+        None => tempfile::tempdir(),
+    }
+    .unwrap();
     eprintln!("cnid bench: loading {n} entries into each engine (batches of {LOAD_BATCH})");
     let rss0 = rss_kib("VmRSS:");
 

@@ -279,3 +279,11 @@ fn many_threads_share_one_store() {
     assert_eq!(store.stats().unwrap().records, all.len() as u64);
     assert!(store.check().unwrap().is_clean());
 }
+
+#[test]
+fn store_is_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+    shareable::<Store<MemBackend>>();
+    shareable::<Arc<Store>>();
+}
