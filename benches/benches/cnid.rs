@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use cnid::{Cnid, Kind, OpenOptions, Store};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, TableDefinition};
 
 type Def = TableDefinition<'static, &'static [u8], &'static [u8]>;
 const META: Def = TableDefinition::new("cnid_meta");
