@@ -82,11 +82,23 @@ struct State {
 /// The redb backend.
 pub struct RedbBackend {
     state: RwLock<State>,
-    /// A duplicate of the file descriptor, for re-opening after an I/O error.
+    /// Opens the engine again after an I/O error (from a duplicate of the file descriptor).
+    reopen: Option<Reopen>,
+    /// A duplicate of the file descriptor, for the size on disk.
     file: Option<File>,
     path: PathBuf,
-    cache_bytes: usize,
     stamp: [u8; 8],
+}
+
+type Reopen = Box<dyn Fn() -> Result<Database, StoreError> + Send + Sync>;
+
+fn reopen_error(e: OpenError) -> StoreError {
+    match e {
+        OpenError::Store { source, .. } => source,
+        OpenError::OpenFile { source, .. } => StoreError::from_io(source),
+        OpenError::Corrupt { source, .. } => source.into(),
+        e => StoreError::Io(io::Error::other(e.to_string())),
+    }
 }
 
 impl std::fmt::Debug for RedbBackend {
@@ -185,14 +197,23 @@ impl RedbBackend {
         if is_new {
             create_tables(&db).map_err(|e| OpenError::from_store(&path, e))?;
         }
+        let size_fd = dup.try_clone().map_err(|source| OpenError::OpenFile {
+            path: path.clone(),
+            source,
+        })?;
+        let (cache_bytes, p) = (opts.cache_bytes, path.clone());
+        let reopen: Reopen = Box::new(move || {
+            let f = dup.try_clone().map_err(StoreError::from_io)?;
+            Self::open_db(f, false, cache_bytes, &p).map_err(reopen_error)
+        });
         Ok(RedbBackend {
             state: RwLock::new(State {
                 db: Some(db),
                 generation: 0,
             }),
-            file: Some(dup),
+            reopen: Some(reopen),
+            file: Some(size_fd),
             path,
-            cache_bytes: opts.cache_bytes,
             stamp,
         })
     }
@@ -252,11 +273,39 @@ impl RedbBackend {
                 db: Some(db),
                 generation: 0,
             }),
+            reopen: None,
             file: None,
             path: PathBuf::new(),
-            cache_bytes: 0,
             stamp: *b"redb-mem",
         }
+    }
+
+    /// A redb database on any redb storage backend (for fault injection and special
+    /// storage). `storage` is called to open the storage now, and again to re-open the engine
+    /// after an I/O error; it must return the same underlying data each time.
+    pub fn with_storage<S: redb::StorageBackend>(
+        storage: impl Fn() -> io::Result<S> + Send + Sync + 'static,
+        stamp: [u8; 8],
+    ) -> Result<RedbBackend, StoreError> {
+        let open = move || -> Result<Database, StoreError> {
+            let s = storage().map_err(StoreError::from_io)?;
+            catch_unwind(AssertUnwindSafe(|| {
+                Database::builder().create_with_backend(s).map_err(map_err)
+            }))
+            .unwrap_or_else(|p| Err(engine_panic(&*p)))
+        };
+        let db = open()?;
+        create_tables(&db)?;
+        Ok(RedbBackend {
+            state: RwLock::new(State {
+                db: Some(db),
+                generation: 0,
+            }),
+            reopen: Some(Box::new(open)),
+            file: None,
+            path: PathBuf::new(),
+            stamp,
+        })
     }
 
     /// The store file's path.
@@ -277,34 +326,56 @@ impl RedbBackend {
         &self,
         f: impl FnOnce(&Database) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        if self
+            .state
+            .read()
+            .map_err(|_| StoreError::Poisoned)?
+            .db
+            .is_none()
+        {
+            self.try_reopen()?;
+        }
         let (r, generation) = {
             let state = self.state.read().map_err(|_| StoreError::Poisoned)?;
-            let db = state.db.as_ref().ok_or_else(closed)?;
+            let Some(db) = state.db.as_ref() else {
+                // Another thread hit an I/O error in between; the next call re-opens.
+                return Err(StoreError::Busy(io::Error::other(
+                    "the storage engine is being re-opened after an I/O error",
+                )));
+            };
             let r =
                 catch_unwind(AssertUnwindSafe(|| f(db))).unwrap_or_else(|p| Err(engine_panic(&*p)));
             (r, state.generation)
         };
         if let Err(StoreError::Io(_) | StoreError::DiskFull(_) | StoreError::Busy(_)) = &r {
-            self.reopen(generation);
+            self.invalidate(generation);
         }
         r
     }
 
-    /// After an I/O error: drop the engine and open it again on a duplicate descriptor.
-    fn reopen(&self, generation: u64) {
-        let Some(file) = &self.file else { return };
-        let Ok(mut state) = self.state.write() else {
+    /// After an I/O error redb refuses everything (`PreviousIo`): drop the engine; the next
+    /// operation opens it again.
+    fn invalidate(&self, generation: u64) {
+        if self.reopen.is_none() {
             return;
-        };
-        if state.generation != generation {
-            return; // another thread already re-opened
         }
-        state.generation += 1;
-        state.db = None;
-        state.db = file
-            .try_clone()
-            .ok()
-            .and_then(|f| Self::open_db(f, false, self.cache_bytes, &self.path).ok());
+        if let Ok(mut state) = self.state.write()
+            && state.generation == generation
+        {
+            state.generation += 1;
+            state.db = None;
+        }
+    }
+
+    /// Opens the engine again. A failure (disk still full) is returned and retried by the
+    /// next operation.
+    fn try_reopen(&self) -> Result<(), StoreError> {
+        let reopen = self.reopen.as_ref().ok_or_else(closed)?;
+        let mut state = self.state.write().map_err(|_| StoreError::Poisoned)?;
+        if state.db.is_none() {
+            state.db = Some(reopen()?);
+        }
+        Ok(())
     }
 }
 

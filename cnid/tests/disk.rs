@@ -287,3 +287,99 @@ fn store_is_send_and_sync() {
     shareable::<Store<MemBackend>>();
     shareable::<Arc<Store>>();
 }
+
+/// redb storage in memory that can be made to fail every write with "no space left".
+#[derive(Debug, Clone, Default)]
+struct FillableDisk {
+    data: Arc<std::sync::RwLock<Vec<u8>>>,
+    full: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FillableDisk {
+    fn check(&self) -> std::io::Result<()> {
+        if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(std::io::Error::from(std::io::ErrorKind::StorageFull))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl redb::StorageBackend for FillableDisk {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(self.data.read().unwrap().len() as u64)
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        let d = self.data.read().unwrap();
+        let o = offset as usize;
+        let src = d
+            .get(o..o + out.len())
+            .ok_or_else(|| std::io::Error::other("read past the end"))?;
+        out.copy_from_slice(src);
+        Ok(())
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        let mut d = self.data.write().unwrap();
+        if len as usize > d.len() {
+            self.check()?;
+        }
+        d.resize(len as usize, 0);
+        Ok(())
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.check()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.check()?;
+        let mut d = self.data.write().unwrap();
+        let o = offset as usize;
+        d.get_mut(o..o + data.len())
+            .ok_or_else(|| std::io::Error::other("write past the end"))?
+            .copy_from_slice(data);
+        Ok(())
+    }
+}
+
+#[test]
+fn disk_full_is_retryable_and_the_store_recovers() {
+    let disk = FillableDisk::default();
+    let d = disk.clone();
+    let backend = cnid::RedbBackend::with_storage(move || Ok(d.clone()), *b"fullfull").unwrap();
+    let store = Store::with_backend(backend).unwrap();
+    let ids = store
+        .batch(|b| {
+            (0..20u64)
+                .map(|i| {
+                    b.add(
+                        1,
+                        i,
+                        Cnid::ROOT,
+                        format!("f{i}").as_bytes(),
+                        Kind::File,
+                        None,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap();
+
+    disk.full.store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = store
+        .add(1, 100, Cnid::ROOT, b"new", Kind::File, None)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::DiskFull(_)), "{e:?}");
+    assert!(e.is_retryable());
+    // Still full: the engine cannot be re-opened yet, and says so as a retryable error.
+    let e = store.resolve(ids[0]).unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+
+    // Space freed: the next calls work without the caller doing anything.
+    disk.full.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(store.resolve(ids[0]).unwrap().unwrap().name, b"f0");
+    let id = store
+        .add(1, 100, Cnid::ROOT, b"new", Kind::File, None)
+        .unwrap();
+    assert!(id > *ids.last().unwrap());
+    assert_eq!(store.stats().unwrap().records, 21);
+    assert!(store.check().unwrap().is_clean());
+}
