@@ -621,7 +621,9 @@ impl Store<RedbBackend> {
     /// operation opens a file, so the returned store may be used from threads that changed
     /// their credentials.
     pub fn open(dir: &Path, opts: &OpenOptions) -> Result<Self, OpenError> {
-        Store::with_backend(RedbBackend::open(dir, opts)?)
+        let backend = RedbBackend::open(dir, opts)?;
+        let path = backend.path().to_owned();
+        Store::init(backend, path)
     }
 
     /// Opens the on-disk store for [`Store::repair`], even when its metadata is damaged (see
@@ -655,7 +657,10 @@ impl<B: Backend> Store<B> {
     /// Wraps a backend, initialising the metadata of an empty one (format version, stamp,
     /// `last` = 16).
     pub fn with_backend(backend: B) -> Result<Self, OpenError> {
-        let path = std::path::PathBuf::from("<memory>");
+        Store::init(backend, std::path::PathBuf::from("<memory>"))
+    }
+
+    fn init(backend: B, path: std::path::PathBuf) -> Result<Self, OpenError> {
         let oe = |e| OpenError::from_store(&path, e);
         let init = backend.read(read_init).map_err(oe)?;
         let stamp = match init {

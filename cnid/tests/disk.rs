@@ -383,3 +383,36 @@ fn disk_full_is_retryable_and_the_store_recovers() {
     assert_eq!(store.stats().unwrap().records, 21);
     assert!(store.check().unwrap().is_clean());
 }
+
+#[test]
+fn other_format_version_is_refused_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path(), &OpenOptions::default()).unwrap();
+        s.add(1, 1, Cnid::ROOT, b"a", Kind::File, None).unwrap();
+    }
+    // Pretend a future version wrote the file.
+    {
+        let db = redb::Database::create(tmp.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn
+                .open_table(redb::TableDefinition::<&[u8], &[u8]>::new("cnid_meta"))
+                .unwrap();
+            t.insert(&b"format"[..], &2u32.to_be_bytes()[..]).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let e = Store::open(tmp.path(), &OpenOptions::default()).unwrap_err();
+    match e {
+        OpenError::Format {
+            path,
+            found,
+            supported,
+        } => {
+            assert_eq!((found, supported), (2, cnid::FORMAT_VERSION));
+            assert!(path.ends_with(FILE_NAME));
+        }
+        e => panic!("{e:?}"),
+    }
+}
