@@ -53,10 +53,10 @@ async fn ask(
     let deadline = tokio::time::Instant::now() + wait;
     while let Ok(r) = tokio::time::timeout_at(deadline, sock.recv_from(&mut buf)).await {
         let (n, _) = r?;
-        if let Ok(m) = Message::decode_slice(&buf[..n]) {
-            if m.flags.is_response() {
-                records.extend(m.answers.into_iter().chain(m.additionals));
-            }
+        if let Ok(m) = Message::decode_slice(&buf[..n])
+            && m.flags.is_response()
+        {
+            records.extend(m.answers.into_iter().chain(m.additionals));
         }
     }
     Ok(records)
@@ -138,10 +138,12 @@ pub async fn browse(
         .await?;
         let mut instances: Vec<Name> = Vec::new();
         for r in &records {
-            if let RData::Ptr(p) = &r.data {
-                if r.ttl > 0 && r.name.eq_ignore_ascii_case(&type_name) && !instances.contains(p) {
-                    instances.push(p.clone());
-                }
+            if let RData::Ptr(p) = &r.data
+                && r.ttl > 0
+                && r.name.eq_ignore_ascii_case(&type_name)
+                && !instances.contains(p)
+            {
+                instances.push(p.clone());
             }
         }
         for name in instances {

@@ -14,12 +14,18 @@ const UUID: &str = "0b5c4c39-1b7a-4d0e-9a52-3f2f4f6b7a11";
 /// One harness at a time: they are CPU-hungry and share /run/avahi-daemon's mount point.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Runs the harness; our own `dnssd browse` and `dnssd resolve` run in namespace B too.
 fn harness(responder: &str) {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/live/harness.sh");
+    let bin = env!("CARGO_BIN_EXE_dnssd");
+    let browser = format!(
+        "{bin} browse _afpovertcp._tcp --interface \"$IFACE\" && {bin} resolve zf _adisk._tcp --interface \"$IFACE\""
+    );
     let out = Command::new("bash")
         .arg(script)
         .arg(responder)
+        .env("BROWSER_CMD", browser)
         .output()
         .expect("bash runs");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -17,6 +17,7 @@
 #   - tshark's dissector flags no malformed packet from the responder.
 # The responder must publish instance $INSTANCE with those three services and withdraw
 # them (TTL 0) on SIGTERM. Expected values come from the environment (defaults below).
+# BROWSER_CMD, if set, is one more browser run in B (see below).
 # Ends with "N passed, M failed"; exit status 0 only when nothing failed.
 # Needs root, iproute2, dbus-daemon, avahi-daemon, avahi-browse, tshark, python3 with
 # zeroconf and dnspython. Everything it starts is killed by PID and the namespaces are
@@ -160,6 +161,18 @@ check "python-zeroconf browses and resolves all three" \
     ip netns exec "$NB" "$PYTHON" "$HERE/zc_check.py" 10.253.0.2 "$INSTANCE" "$PORT" "model=$MODEL" "$DK0"
 check "legacy unicast query gets a proper reply" \
     ip netns exec "$NB" "$PYTHON" "$HERE/legacy_check.py" "$INSTANCE"
+
+# Optional extra browser (e.g. `dnssd browse`), run in B with IFACE set to B's veth; its
+# output must show the instance and port.
+if [ -n "${BROWSER_CMD:-}" ]; then
+    extra_browser() {
+        local out
+        out=$(ip netns exec "$NB" env IFACE="$VB" sh -c "$BROWSER_CMD" 2>&1)
+        echo "$out" | sed 's/^/  /'
+        echo "$out" | grep -qE "^=;[^;]*;IPv4;$INSTANCE;[^;]*;local;[^;]*;([^;]*,)?10\.253\.0\.1(,[^;]*)?;$PORT;"
+    }
+    check "extra browser: $BROWSER_CMD" extra_browser
+fi
 
 kill -TERM "$RESPONDER" 2>/dev/null
 gone() {
