@@ -12,7 +12,7 @@
 //! UTF-8, ':' vs '/') is the server's business (`crate::name`). [`Path::elements`] splits
 //! the pathname into elements following the NUL-separator rules of §2.4.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::error::DecodeError;
 use crate::wire::{Reader, Writer};
@@ -107,6 +107,16 @@ impl Path {
             rest: &self.name,
             pending_parents: 0,
         }
+    }
+
+    /// Appends the path (type byte, then the name in its type's form) to `dst`.
+    pub fn encode(&self, dst: &mut BytesMut) {
+        self.write(&mut Writer::new(dst));
+    }
+
+    /// Decodes a path at the start of `block`; bytes after it are ignored.
+    pub fn decode(block: &Bytes) -> Result<Path, DecodeError> {
+        Path::read(&mut Reader::new(block))
     }
 
     /// Number of bytes [`Path::encode`] writes.
@@ -241,25 +251,30 @@ mod tests {
     use PathElement::{Name, Parent};
     use bytes::BytesMut;
 
-    fn elems(raw: &'static [u8]) -> Vec<PathElement<'static>> {
-        // Leak-free: the Path only borrows a static slice here.
-        let p: &'static Path = Box::leak(Box::new(Path::long(Bytes::from_static(raw))));
-        p.elements().collect()
+    /// The elements of `raw`, names as strings and parents as "..".
+    fn elems(raw: &'static [u8]) -> Vec<String> {
+        Path::long(Bytes::from_static(raw))
+            .elements()
+            .map(|e| match e {
+                Name(n) => String::from_utf8_lossy(n).into_owned(),
+                Parent => "..".to_owned(),
+            })
+            .collect()
     }
 
     #[test]
     fn nul_rules_of_spec_2_4() {
-        assert_eq!(elems(b""), vec![]);
-        assert_eq!(elems(b"a"), vec![Name(b"a")]);
-        assert_eq!(elems(b"a\0b"), vec![Name(b"a"), Name(b"b")]);
+        assert_eq!(elems(b""), Vec::<String>::new());
+        assert_eq!(elems(b"a"), ["a"]);
+        assert_eq!(elems(b"a\0b"), ["a", "b"]);
         // "A single NUL between or before elements is ignored."
-        assert_eq!(elems(b"\0a\0b"), vec![Name(b"a"), Name(b"b")]);
+        assert_eq!(elems(b"\0a\0b"), ["a", "b"]);
         // "a␀␀b = sibling b of a"
-        assert_eq!(elems(b"a\0\0b"), vec![Name(b"a"), Parent, Name(b"b")]);
+        assert_eq!(elems(b"a\0\0b"), ["a", "..", "b"]);
         // "e␀␀␀ = grandparent of e"
-        assert_eq!(elems(b"e\0\0\0"), vec![Name(b"e"), Parent, Parent]);
-        assert_eq!(elems(b"\0\0"), vec![Parent]);
-        assert_eq!(elems(b"a\0"), vec![Name(b"a")]);
+        assert_eq!(elems(b"e\0\0\0"), ["e", "..", ".."]);
+        assert_eq!(elems(b"\0\0"), [".."]);
+        assert_eq!(elems(b"a\0"), ["a"]);
     }
 
     #[test]

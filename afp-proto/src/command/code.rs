@@ -39,7 +39,8 @@ macro_rules! command_codes {
             }
 
             /// The lowest negotiated AFP version at which a server enables the call after
-            /// login (netatalk's gate, spec §2.1 "[N] gate"); `None` means every version.
+            /// login (netatalk's gate, the "\[N\] gate" column of spec §2.1); `None` means
+            /// every version.
             pub fn min_version(self) -> Option<AfpVersion> {
                 match self.0 {
                     $( $value => $gate, )*
