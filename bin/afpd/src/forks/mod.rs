@@ -1,10 +1,27 @@
-//! Open forks, deny modes and byte-range locks.
+//! Open forks, deny modes, byte-range locks and fork I/O (spec `afp-dsi.md` §5.8, §8,
+//! §9.4, §10).
+//!
+//! * [`LockManager`] (one per server, in [`crate::server::ServerCtx::locks`]): every open
+//!   fork of every session with its access and deny modes and byte-range locks, keyed by
+//!   the data file's `(st_dev, st_ino)` ([`FileId`]). Other modules ask it whether a file
+//!   is open ([`LockManager::usage`], [`LockManager::is_open`]).
+//! * [`ForkTable`] (one per session, in [`crate::session::Session::forks`]): the session's
+//!   open forks by OForkRefNum, each with its file handle ([`ForkIo`]) and its
+//!   [`OpenLease`] in the lock manager. Dropping the table (session end) or removing an
+//!   entry (FPCloseFork, FPCloseVol, FPLogout) releases everything the fork held.
+//! * [`ForkIo`]: reads, writes, truncation and sync of a data fork (the file itself) or a
+//!   resource fork (the resource fork entry of the `._name` AppleDouble sidecar, at the
+//!   offset its header gives, spec §9.4).
+//!
+//! The command handlers are in [`crate::cmd::fork`].
 
-/// Every open fork of every session, with its access and deny modes and its byte-range
-/// locks (shared by all sessions, so modes and locks are enforced across sessions).
-#[derive(Debug, Default)]
-pub struct LockManager {}
+mod io;
+mod locks;
+mod table;
 
-/// The forks one session has open, by fork reference number.
-#[derive(Debug, Default)]
-pub struct ForkTable {}
+pub use io::{ForkIo, SidecarError, SidecarFileHandle, open_data, open_resource, sidecar_name};
+pub use locks::{
+    ByteRange, DenyConflict, FileId, FileUsage, ForkKind, ForkUsage, IoGuard, LockError,
+    LockManager, MAX_LOCKS_PER_OPEN, OpenLease,
+};
+pub use table::{ForkTable, MAX_FORKS_PER_SESSION, OpenFork, TooManyForks};
