@@ -14,7 +14,7 @@ pub const AFP_VERSIONS: [&str; 6] = ["2.2", "3.0", "3.1", "3.2", "3.3", "3.4"];
 
 /// Whether the network server is part of this build. While false, `afpd -d` only checks
 /// the configuration.
-pub const NETWORK_SERVER: bool = false;
+pub const NETWORK_SERVER: bool = true;
 
 /// `afpd -v`.
 pub fn short_version() -> String {

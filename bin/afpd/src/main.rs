@@ -20,7 +20,10 @@ use afpd::config::{Config, LoadOptions, Loaded};
 use afpd::creds::Privilege;
 use afpd::features;
 use afpd::logging::{self, LogDestination};
+use afpd::rootsvc::RootService;
+use afpd::server::{self, Runtime, ServerCtx};
 use afpd::state::{self, StateDir};
+use std::sync::Arc;
 
 /// Netatalk's default configuration path on Debian.
 const DEFAULT_CONFIG: &str = "/etc/netatalk/afp.conf";
@@ -138,7 +141,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    start(loaded.config, privilege, &state_dir, cli.foreground)
+    start(
+        loaded.config,
+        privilege,
+        &state_dir,
+        cli.foreground,
+        &config_path,
+    )
 }
 
 /// Load and print diagnostics; `None` if the configuration is invalid.
@@ -169,6 +178,7 @@ fn start(
     privilege: Privilege,
     state_dir: &Path,
     foreground: bool,
+    config_path: &Path,
 ) -> Result<ExitCode> {
     let dest = match (&config.global.log_file, foreground) {
         (_, true) | (None, false) => LogDestination::Stderr,
@@ -214,11 +224,49 @@ fn start(
         tracing::error!(
             "the AFP network server is not part of this build; configuration, accounts and state checked, exiting"
         );
-        eprintln!(
-            "afpd: the AFP network server is not part of this build yet (configuration, accounts and state are valid)"
-        );
         return Ok(ExitCode::FAILURE);
     }
+    drop(accounts);
+    run_server(config, privilege, state, signature, config_path)
+}
+
+/// Runs the network server until SIGTERM/SIGINT.
+fn run_server(
+    config: Config,
+    privilege: Privilege,
+    state: StateDir,
+    signature: [u8; 16],
+    config_path: &Path,
+) -> Result<ExitCode> {
+    // The root service thread starts before any session thread switches credentials.
+    let root = RootService::start().context("starting the root service thread")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("afpd-net")
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(async move {
+        let addrs = server::serve::listen_addrs(&config);
+        let listeners = server::serve::bind(&addrs).await?;
+        let bound: Vec<std::net::SocketAddr> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
+        let rt = Runtime::new(config, &privilege, &bound, signature)?;
+        let ctx = Arc::new(ServerCtx::new(
+            rt,
+            privilege,
+            state,
+            config_path.to_path_buf(),
+            root,
+        ));
+        let mut hooks = server::serve::NoHooks;
+        server::serve(ctx.clone(), listeners, signature, &mut hooks).await?;
+        // Dropping the last handle closes every volume and its CNID store.
+        drop(ctx);
+        Ok::<(), anyhow::Error>(())
+    })?;
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
 }
 
