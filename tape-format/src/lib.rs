@@ -53,7 +53,9 @@ mod error;
 mod mem;
 pub mod simh;
 
-pub use device::{BlockMode, DeviceError, Library, Position, ReadOutcome, TapeDevice, WriteOutcome};
+pub use device::{
+    BlockMode, DeviceError, Library, Position, ReadOutcome, TapeDevice, WriteOutcome,
+};
 pub use error::{DecodeError, EncodeError, TapeError, TapeErrorKind};
 pub use mem::{FaultOp, MemLibrary, MemTape};
 mod probe;
@@ -64,6 +66,12 @@ mod writer;
 
 pub use probe::{BlockSizeProber, FALLBACK_SIZES, ProbeStep, probe_block_size};
 pub use reader::{Damage, MAX_BAD_BLOCKS_IN_A_ROW, ReadOptions, VolumeReader};
-pub use span::{CartridgePolicy, CartridgeUse, PartLocation, SpanEvent, VolumeWriter, WriteSummary, WriterConfig};
-pub use volume::{VolumeLabel, check_block_size, header_block_len, read_label, seek_append_point, write_label};
+pub use span::{
+    CartridgePolicy, CartridgeUse, PartLocation, SpanEvent, VolumeWriter, WriteSummary,
+    WriterConfig,
+};
+pub use volume::{
+    VolumeLabel, check_block_size, header_block_len, read_label, seek_append_point, write_label,
+};
 pub use writer::{Chunk, FileWriter};
+pub mod roundtrip;

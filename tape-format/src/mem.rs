@@ -546,7 +546,10 @@ mod tests {
         t.rewind().unwrap();
         t.space_blocks(1).unwrap();
         t.write_block(b"zz").unwrap();
-        assert_eq!(t.files(), vec![vec![Bytes::from_static(b"aa"), Bytes::from_static(b"zz")]]);
+        assert_eq!(
+            t.files(),
+            vec![vec![Bytes::from_static(b"aa"), Bytes::from_static(b"zz")]]
+        );
         assert_eq!(t.used_bytes(), 4);
     }
 

@@ -39,7 +39,10 @@ impl BlockSizeProber {
                 candidates.push(s);
             }
         }
-        BlockSizeProber { candidates, next: 0 }
+        BlockSizeProber {
+            candidates,
+            next: 0,
+        }
     }
 
     /// The candidates in order.
@@ -58,7 +61,9 @@ impl BlockSizeProber {
     /// Feed the result of reading with the last candidate.
     pub fn handle_read(&mut self, result: Result<ReadOutcome, DeviceError>) -> ProbeStep {
         match result {
-            Ok(ReadOutcome::Block(n)) if n > 0 => ProbeStep::Found(u32::try_from(n).unwrap_or(u32::MAX)),
+            Ok(ReadOutcome::Block(n)) if n > 0 => {
+                ProbeStep::Found(u32::try_from(n).unwrap_or(u32::MAX))
+            }
             _ => ProbeStep::TryNext,
         }
     }
@@ -98,7 +103,10 @@ mod tests {
     #[test]
     fn candidate_order_is_afbackups() {
         let p = BlockSizeProber::new(8192, &[4096, 32768, 4096]);
-        assert_eq!(p.candidates(), [8192, 4096, 32768, 2048, 1024, 512, 65536, 10240, 131072]);
+        assert_eq!(
+            p.candidates(),
+            [8192, 4096, 32768, 2048, 1024, 512, 65536, 10240, 131072]
+        );
     }
 
     #[test]
@@ -109,8 +117,14 @@ mod tests {
         assert_eq!(probe_block_size(&mut t, &mut p).unwrap(), Some(24576));
         let mut t = MemTape::new(BlockMode::Fixed(200_000));
         t.write_block(&[1; 200_000]).unwrap();
-        assert_eq!(probe_block_size(&mut t, &mut BlockSizeProber::new(512, &[])).unwrap(), None);
+        assert_eq!(
+            probe_block_size(&mut t, &mut BlockSizeProber::new(512, &[])).unwrap(),
+            None
+        );
         let mut blank = MemTape::new(BlockMode::Fixed(512));
-        assert_eq!(probe_block_size(&mut blank, &mut BlockSizeProber::new(512, &[])).unwrap(), None);
+        assert_eq!(
+            probe_block_size(&mut blank, &mut BlockSizeProber::new(512, &[])).unwrap(),
+            None
+        );
     }
 }

@@ -84,7 +84,12 @@ fn part_number(d: &DumpFile) -> i32 {
 impl VolumeReader {
     /// Load `cart`, check its label, go to physical file `file` and read the stream's
     /// first header there.
-    pub fn open<L: Library>(lib: &mut L, cart: u32, file: u32, opts: ReadOptions) -> Result<Self, TapeError> {
+    pub fn open<L: Library>(
+        lib: &mut L,
+        cart: u32,
+        file: u32,
+        opts: ReadOptions,
+    ) -> Result<Self, TapeError> {
         let mut r = VolumeReader {
             opts,
             stream: 0,
@@ -165,7 +170,9 @@ impl VolumeReader {
         }
         let dev = lib.drive();
         dev.rewind().map_err(|e| self.err(lib, e))?;
-        lib.drive().space_files(i64::from(file)).map_err(|e| self.err(lib, e))?;
+        lib.drive()
+            .space_files(i64::from(file))
+            .map_err(|e| self.err(lib, e))?;
         Ok(())
     }
 
@@ -192,7 +199,10 @@ impl VolumeReader {
 
     /// Read the header block at the start of the current file. `None` when the file is
     /// empty or holds no dump of ours.
-    fn read_header<L: Library>(&mut self, lib: &mut L) -> Result<Option<(DumpFile, PartInfo)>, TapeError> {
+    fn read_header<L: Library>(
+        &mut self,
+        lib: &mut L,
+    ) -> Result<Option<(DumpFile, PartInfo)>, TapeError> {
         match self.read_raw(lib) {
             Ok(ReadOutcome::Block(n)) => {
                 let Ok(Header::Dump(d)) = Header::decode(&self.buf[..n]) else {
@@ -211,11 +221,17 @@ impl VolumeReader {
 
     /// Whether `d`/`info` is the part after the current one.
     fn is_next(&self, d: &DumpFile, info: &PartInfo, prev: Option<(u32, u32)>) -> bool {
-        info.stream == self.stream && part_number(d) == self.part + 1 && (prev.is_none() || info.prev == prev)
+        info.stream == self.stream
+            && part_number(d) == self.part + 1
+            && (prev.is_none() || info.prev == prev)
     }
 
     /// The current part has ended (at a filemark or end of data). Find the next part.
-    fn advance<L: Library>(&mut self, lib: &mut L, at_end_of_data: bool) -> Result<bool, TapeError> {
+    fn advance<L: Library>(
+        &mut self,
+        lib: &mut L,
+        at_end_of_data: bool,
+    ) -> Result<bool, TapeError> {
         if self.opts.length.is_some_and(|l| self.offset >= l) {
             return Ok(false);
         }
@@ -247,24 +263,41 @@ impl VolumeReader {
 
     fn end_of_chain<L: Library>(&mut self, lib: &mut L) -> Result<bool, TapeError> {
         match self.opts.length {
-            Some(l) if self.offset < l => {
-                Err(self.err(lib, TapeErrorKind::ChainBroken { stream: self.stream, expected_part: self.part + 1 }))
+            Some(l) if self.offset < l => Err(self.err(
+                lib,
+                TapeErrorKind::ChainBroken {
+                    stream: self.stream,
+                    expected_part: self.part + 1,
+                },
+            )),
+            _ => Ok(false),
+        }
+    }
+
+    fn try_at<L: Library>(
+        &mut self,
+        lib: &mut L,
+        cart: u32,
+        file: u32,
+        prev: (u32, u32),
+    ) -> Result<bool, TapeError> {
+        if self.goto(lib, cart, file).is_err() {
+            return Ok(false);
+        }
+        match self.read_header(lib)? {
+            Some((d, info)) if self.is_next(&d, &info, Some(prev)) => {
+                self.accept(lib, &d, &info).map(|()| true)
             }
             _ => Ok(false),
         }
     }
 
-    fn try_at<L: Library>(&mut self, lib: &mut L, cart: u32, file: u32, prev: (u32, u32)) -> Result<bool, TapeError> {
-        if self.goto(lib, cart, file).is_err() {
-            return Ok(false);
-        }
-        match self.read_header(lib)? {
-            Some((d, info)) if self.is_next(&d, &info, Some(prev)) => self.accept(lib, &d, &info).map(|()| true),
-            _ => Ok(false),
-        }
-    }
-
-    fn scan_cartridge<L: Library>(&mut self, lib: &mut L, cart: u32, prev: (u32, u32)) -> Result<bool, TapeError> {
+    fn scan_cartridge<L: Library>(
+        &mut self,
+        lib: &mut L,
+        cart: u32,
+        prev: (u32, u32),
+    ) -> Result<bool, TapeError> {
         if self.goto(lib, cart, 1).is_err() {
             return Ok(false);
         }
@@ -291,15 +324,32 @@ impl VolumeReader {
     }
 
     /// Make `d` the current part; reconcile its offset with ours.
-    fn accept<L: Library>(&mut self, lib: &mut L, d: &DumpFile, info: &PartInfo) -> Result<(), TapeError> {
+    fn accept<L: Library>(
+        &mut self,
+        lib: &mut L,
+        d: &DumpFile,
+        info: &PartInfo,
+    ) -> Result<(), TapeError> {
         self.part = part_number(d);
         self.bad_in_row = 0;
         if info.offset > self.offset {
             if !self.opts.skip_damaged {
-                return Err(self.err(lib, TapeErrorKind::ChainBroken { stream: self.stream, expected_part: self.part }));
+                return Err(self.err(
+                    lib,
+                    TapeErrorKind::ChainBroken {
+                        stream: self.stream,
+                        expected_part: self.part,
+                    },
+                ));
             }
             let gap = info.offset - self.offset;
-            self.damage.push(Damage { cart: self.cart, file: self.file, block: 0, offset: self.offset, len: gap });
+            self.damage.push(Damage {
+                cart: self.cart,
+                file: self.file,
+                block: 0,
+                offset: self.offset,
+                len: gap,
+            });
             self.zero_fill += gap;
         } else if info.offset < self.offset {
             // We delivered zeros for blocks that were in fact shorter: drop the overlap.

@@ -103,7 +103,10 @@ fn classify(w: u32) -> Result<Head, DecodeError> {
             if (class != 0 && class != CLASS_BAD) || len > MAX_RECORD {
                 return Err(DecodeError::BadField("SIMH record class or length"));
             }
-            Ok(Head::Record { len, bad: class == CLASS_BAD })
+            Ok(Head::Record {
+                len,
+                bad: class == CLASS_BAD,
+            })
         }
     }
 }
@@ -132,7 +135,13 @@ pub fn decode_item(buf: &[u8]) -> Result<Option<(Item<'_>, usize)>, DecodeError>
             if word(&buf[size - 4..]) != Some(w) {
                 return Err(DecodeError::BadField("SIMH trailing length"));
             }
-            Ok(Some((Item::Record { data: &buf[4..4 + len as usize], bad }, size)))
+            Ok(Some((
+                Item::Record {
+                    data: &buf[4..4 + len as usize],
+                    bad,
+                },
+                size,
+            )))
         }
     }
 }
@@ -163,7 +172,13 @@ pub struct FileSpan {
 
 impl FileSpan {
     fn new(start: u64) -> Self {
-        FileSpan { start, mark: None, blocks: 0, uniform: None, uniform_valid: true }
+        FileSpan {
+            start,
+            mark: None,
+            blocks: 0,
+            uniform: None,
+            uniform_valid: true,
+        }
     }
 
     fn add_record(&mut self, len: u32) {
@@ -223,8 +238,12 @@ impl ImageStore for Vec<u8> {
         <[u8]>::len(self) as u64
     }
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, DeviceError> {
-        let Ok(off) = usize::try_from(offset) else { return Ok(0) };
-        let Some(src) = self.get(off..) else { return Ok(0) };
+        let Ok(off) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        let Some(src) = self.get(off..) else {
+            return Ok(0);
+        };
         let n = src.len().min(buf.len());
         buf[..n].copy_from_slice(&src[..n]);
         Ok(n)
@@ -330,10 +349,12 @@ impl<S: ImageStore> SimhTape<S> {
     }
 
     fn read_exact(&mut self, offset: u64, len: usize) -> Result<&[u8], DeviceError> {
-        let in_cache = offset >= self.rstart
-            && offset + len as u64 <= self.rstart + self.rcache.len() as u64;
+        let in_cache =
+            offset >= self.rstart && offset + len as u64 <= self.rstart + self.rcache.len() as u64;
         if !in_cache {
-            let want = len.max(READ_CACHE);
+            let remaining =
+                usize::try_from(self.store.len().saturating_sub(offset)).unwrap_or(usize::MAX);
+            let want = len.max(READ_CACHE.min(remaining));
             self.rcache.resize(want, 0);
             let n = self.store.read_at(offset, &mut self.rcache)?;
             self.rcache.truncate(n);
@@ -409,7 +430,11 @@ impl<S: ImageStore> SimhTape<S> {
 
 fn scan<S: ImageStore>(store: &mut S) -> Result<SimhIndex, DeviceError> {
     let len = store.len();
-    let mut idx = SimhIndex { files: vec![FileSpan::new(0)], end: 0, corrupt_at: None };
+    let mut idx = SimhIndex {
+        files: vec![FileSpan::new(0)],
+        end: 0,
+        corrupt_at: None,
+    };
     let mut off = 0u64;
     let mut w = [0u8; 4];
     while off < len {
@@ -440,7 +465,10 @@ fn scan<S: ImageStore>(store: &mut S) -> Result<SimhIndex, DeviceError> {
                     idx.corrupt_at = Some(off);
                     break;
                 }
-                idx.files.last_mut().expect("index has a file").add_record(rlen);
+                idx.files
+                    .last_mut()
+                    .expect("index has a file")
+                    .add_record(rlen);
                 off += size;
             }
         }
@@ -467,15 +495,24 @@ impl<S: ImageStore> TapeDevice for SimhTape<S> {
         let len = u32::try_from(block.len()).unwrap_or(u32::MAX);
         match self.mode {
             BlockMode::Fixed(n) if len != n => {
-                return Err(DeviceError::WrongBlockSize { expected: n, got: len });
+                return Err(DeviceError::WrongBlockSize {
+                    expected: n,
+                    got: len,
+                });
             }
             BlockMode::Variable { max } if len > max || len == 0 => {
-                return Err(DeviceError::WrongBlockSize { expected: max, got: len });
+                return Err(DeviceError::WrongBlockSize {
+                    expected: max,
+                    got: len,
+                });
             }
             _ => {}
         }
         if len > MAX_RECORD {
-            return Err(DeviceError::WrongBlockSize { expected: MAX_RECORD, got: len });
+            return Err(DeviceError::WrongBlockSize {
+                expected: MAX_RECORD,
+                got: len,
+            });
         }
         self.prepare_write()?;
         let after = self.pos + record_size(len);
@@ -546,7 +583,10 @@ impl<S: ImageStore> TapeDevice for SimhTape<S> {
                     if let BlockMode::Fixed(n) = self.mode
                         && len != n
                     {
-                        return Err(DeviceError::WrongBlockSize { expected: n, got: len });
+                        return Err(DeviceError::WrongBlockSize {
+                            expected: n,
+                            got: len,
+                        });
                     }
                     let start = self.pos;
                     self.pos += record_size(len);
@@ -665,7 +705,10 @@ impl<S: ImageStore> TapeDevice for SimhTape<S> {
     }
 
     fn position(&self) -> Option<Position> {
-        Some(Position { file: self.file, block: self.block })
+        Some(Position {
+            file: self.file,
+            block: self.block,
+        })
     }
 
     fn flush(&mut self) -> Result<(), DeviceError> {
@@ -688,12 +731,27 @@ mod tests {
         let mut out = Vec::new();
         encode_record(b"abc", &mut out);
         assert_eq!(out, [3, 0, 0, 0, b'a', b'b', b'c', 0, 3, 0, 0, 0]);
-        assert_eq!(decode_item(&out).unwrap(), Some((Item::Record { data: b"abc", bad: false }, 12)));
+        assert_eq!(
+            decode_item(&out).unwrap(),
+            Some((
+                Item::Record {
+                    data: b"abc",
+                    bad: false
+                },
+                12
+            ))
+        );
         for i in 0..out.len() {
             assert_eq!(decode_item(&out[..i]).unwrap(), None, "prefix {i}");
         }
-        assert_eq!(decode_item(&[0, 0, 0, 0]).unwrap(), Some((Item::TapeMark, 4)));
-        assert_eq!(decode_item(&[0xff; 4]).unwrap(), Some((Item::EndOfMedium, 4)));
+        assert_eq!(
+            decode_item(&[0, 0, 0, 0]).unwrap(),
+            Some((Item::TapeMark, 4))
+        );
+        assert_eq!(
+            decode_item(&[0xff; 4]).unwrap(),
+            Some((Item::EndOfMedium, 4))
+        );
         assert!(decode_item(&[0, 0, 0, 0xff]).is_err());
         out[8] = 4;
         assert!(decode_item(&out).is_err());
@@ -736,9 +794,15 @@ mod tests {
         t.write_block(&[2; 32]).unwrap();
         t.rewind().unwrap();
         let mut small = [0u8; 16];
-        assert_eq!(t.read_block(&mut small), Err(DeviceError::BufferTooSmall { needed: Some(64) }));
+        assert_eq!(
+            t.read_block(&mut small),
+            Err(DeviceError::BufferTooSmall { needed: Some(64) })
+        );
         t.set_mode(BlockMode::Fixed(64)).unwrap();
-        assert!(matches!(t.read_block(&mut small), Err(DeviceError::WrongBlockSize { .. })));
+        assert!(matches!(
+            t.read_block(&mut small),
+            Err(DeviceError::WrongBlockSize { .. })
+        ));
         assert_eq!(t.position(), Some(Position { file: 0, block: 1 }));
     }
 

@@ -25,7 +25,9 @@ use crate::afbackup::{PreciousTapes, ReadonlyTapes};
 use crate::amanda::{DumpFile, DumpKind, Header, PartInfo, TapeStart, VolumeInfo};
 use crate::device::{DeviceError, Library, TapeDevice, WriteOutcome};
 use crate::error::{TapeError, TapeErrorKind};
-use crate::volume::{VolumeLabel, check_block_size, header_block_len, read_label, seek_append_point, write_label};
+use crate::volume::{
+    VolumeLabel, check_block_size, header_block_len, read_label, seek_append_point, write_label,
+};
 use crate::writer::{Chunk, FileWriter};
 
 /// Fixed settings of a write.
@@ -99,7 +101,8 @@ impl CartridgePolicy {
             return None;
         }
         if self.full.contains(&cart) {
-            return (self.reuse_full && !self.precious.contains(cart, n)).then_some(CartridgeUse::Overwrite);
+            return (self.reuse_full && !self.precious.contains(cart, n))
+                .then_some(CartridgeUse::Overwrite);
         }
         Some(CartridgeUse::Append)
     }
@@ -220,7 +223,12 @@ impl VolumeWriter {
             Some(u) => (cart, u),
             None => policy
                 .next_after(cart, &BTreeSet::new())
-                .ok_or(TapeError::at(cart, 0, 0, TapeErrorKind::NoWritableCartridge))?,
+                .ok_or(TapeError::at(
+                    cart,
+                    0,
+                    0,
+                    TapeErrorKind::NoWritableCartridge,
+                ))?,
         };
         lib.load(cart).map_err(|e| TapeError::at(cart, 0, 0, e))?;
         let mode = lib.drive().mode();
@@ -276,7 +284,10 @@ impl VolumeWriter {
     }
 
     /// End the stream: write the last block, close the part, mark end of data.
-    pub fn finish<L: Library>(mut self, lib: &mut L) -> Result<(WriteSummary, Vec<SpanEvent>), TapeError> {
+    pub fn finish<L: Library>(
+        mut self,
+        lib: &mut L,
+    ) -> Result<(WriteSummary, Vec<SpanEvent>), TapeError> {
         self.fw.finish();
         self.drain(lib)?;
         self.close_part(lib)?;
@@ -298,7 +309,12 @@ impl VolumeWriter {
 
     fn err<L: Library>(&self, lib: &mut L, kind: TapeErrorKind) -> TapeError {
         let pos = lib.drive().position();
-        TapeError::at(self.cart, pos.map_or(self.file, |p| p.file), pos.map_or(0, |p| p.block), kind)
+        TapeError::at(
+            self.cart,
+            pos.map_or(self.file, |p| p.file),
+            pos.map_or(0, |p| p.block),
+            kind,
+        )
     }
 
     fn drain<L: Library>(&mut self, lib: &mut L) -> Result<(), TapeError> {
@@ -339,9 +355,19 @@ impl VolumeWriter {
     fn open_part<L: Library>(&mut self, lib: &mut L) -> Result<(), TapeError> {
         loop {
             let mut h = self.template.clone();
-            h.kind = DumpKind::Split { part: self.part + 1, total: -1 };
+            h.kind = DumpKind::Split {
+                part: self.part + 1,
+                total: -1,
+            };
             h.blocksize = Some(self.cfg.block_size);
-            h.extra.extend(PartInfo { stream: self.stream, offset: self.offset, prev: self.prev }.to_lines());
+            h.extra.extend(
+                PartInfo {
+                    stream: self.stream,
+                    offset: self.offset,
+                    prev: self.prev,
+                }
+                .to_lines(),
+            );
             let block = Header::Dump(Box::new(h))
                 .encode(self.header_len)
                 .map_err(|e| self.err(lib, e.into()))?;
@@ -392,15 +418,26 @@ impl VolumeWriter {
         let _ = dev.flush();
         let full = self.cart;
         self.policy.full.insert(full);
-        self.events.push_back(SpanEvent::TapeFull { cart: full, last_file: self.file.saturating_sub(1) });
+        self.events.push_back(SpanEvent::TapeFull {
+            cart: full,
+            last_file: self.file.saturating_sub(1),
+        });
         let mut tried = BTreeSet::new();
         loop {
             let Some((next, how)) = self.policy.next_after(full, &tried) else {
-                return Err(TapeError::at(full, self.file, 0, TapeErrorKind::NoWritableCartridge));
+                return Err(TapeError::at(
+                    full,
+                    self.file,
+                    0,
+                    TapeErrorKind::NoWritableCartridge,
+                ));
             };
             tried.insert(next);
             if let Err(e) = lib.load(next) {
-                self.events.push_back(SpanEvent::Skipped { cart: next, reason: e.into() });
+                self.events.push_back(SpanEvent::Skipped {
+                    cart: next,
+                    reason: e.into(),
+                });
                 continue;
             }
             match self.prepare(lib, next, how) {
@@ -408,21 +445,31 @@ impl VolumeWriter {
                     if let Some(last) = self.last_on_cart.filter(|l| l.0 == full) {
                         self.prev = Some(last);
                     }
-                    self.events.push_back(SpanEvent::Continued { from: full, to: next, file });
+                    self.events.push_back(SpanEvent::Continued {
+                        from: full,
+                        to: next,
+                        file,
+                    });
                     self.cart = next;
                     self.file = file;
                     self.fw.new_file();
                     return Ok(());
                 }
                 Err(reason) => {
-                    self.events.push_back(SpanEvent::Skipped { cart: next, reason });
+                    self.events
+                        .push_back(SpanEvent::Skipped { cart: next, reason });
                 }
             }
         }
     }
 
     /// Check the cartridge in the drive and position it; returns the file to write.
-    fn prepare<L: Library>(&mut self, lib: &mut L, cart: u32, how: CartridgeUse) -> Result<u32, TapeErrorKind> {
+    fn prepare<L: Library>(
+        &mut self,
+        lib: &mut L,
+        cart: u32,
+        how: CartridgeUse,
+    ) -> Result<u32, TapeErrorKind> {
         let dev = lib.drive();
         if dev.is_write_protected() {
             return Err(TapeErrorKind::WriteProtected);
@@ -451,7 +498,9 @@ impl VolumeWriter {
                     CartridgeUse::Overwrite => fresh(self, dev),
                 }
             }
-            other => Err(TapeErrorKind::WrongLabel { found: other.cartridge().unwrap_or(0) }),
+            other => Err(TapeErrorKind::WrongLabel {
+                found: other.cartridge().unwrap_or(0),
+            }),
         }
     }
 }
@@ -463,15 +512,29 @@ mod tests {
 
     #[test]
     fn policy_skips_readonly_full_and_precious() {
-        let mut p = CartridgePolicy { num_cartridges: 5, ..Default::default() };
+        let mut p = CartridgePolicy {
+            num_cartridges: 5,
+            ..Default::default()
+        };
         p.readonly.lines.push(RangeSet::parse("2").unwrap());
         p.full.insert(3);
         p.full.insert(4);
-        p.precious.entries.push(("host".into(), RangeSet::parse("4").unwrap()));
-        assert_eq!(p.next_after(1, &BTreeSet::new()), Some((5, CartridgeUse::Append)));
-        assert_eq!(p.next_after(5, &BTreeSet::new()), Some((1, CartridgeUse::Append)));
+        p.precious
+            .entries
+            .push(("host".into(), RangeSet::parse("4").unwrap()));
+        assert_eq!(
+            p.next_after(1, &BTreeSet::new()),
+            Some((5, CartridgeUse::Append))
+        );
+        assert_eq!(
+            p.next_after(5, &BTreeSet::new()),
+            Some((1, CartridgeUse::Append))
+        );
         p.reuse_full = true;
-        assert_eq!(p.next_after(1, &BTreeSet::new()), Some((3, CartridgeUse::Overwrite)));
+        assert_eq!(
+            p.next_after(1, &BTreeSet::new()),
+            Some((3, CartridgeUse::Overwrite))
+        );
         assert_eq!(p.usable(4), None);
         assert_eq!(p.usable(2), None);
         assert_eq!(p.usable(6), None);

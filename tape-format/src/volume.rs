@@ -60,12 +60,16 @@ pub fn header_block_len(mode: BlockMode) -> usize {
 /// the fixed size, and within the variable maximum.
 pub fn check_block_size(block_size: u32, mode: BlockMode) -> Result<(), TapeErrorKind> {
     let ok = block_size >= 1024
-        && block_size % 1024 == 0
+        && block_size.is_multiple_of(1024)
         && match mode {
             BlockMode::Fixed(n) => n == block_size && n as usize >= HEADER_BLOCK,
             BlockMode::Variable { max } => block_size <= max && HEADER_BLOCK as u32 <= max,
         };
-    if ok { Ok(()) } else { Err(TapeErrorKind::BadBlockSize(block_size)) }
+    if ok {
+        Ok(())
+    } else {
+        Err(TapeErrorKind::BadBlockSize(block_size))
+    }
 }
 
 fn read_buffer_len(mode: BlockMode) -> usize {
@@ -131,7 +135,11 @@ pub fn seek_append_point<D: TapeDevice>(dev: &mut D) -> Result<u32, DeviceError>
             }
             Ok(ReadOutcome::EndOfData) => return Ok(file),
             Ok(ReadOutcome::Block(_))
-            | Err(DeviceError::BufferTooSmall { .. } | DeviceError::WrongBlockSize { .. } | DeviceError::Io(_)) => {
+            | Err(
+                DeviceError::BufferTooSmall { .. }
+                | DeviceError::WrongBlockSize { .. }
+                | DeviceError::Io(_),
+            ) => {
                 match dev.space_files(1) {
                     Ok(()) => file += 1,
                     Err(DeviceError::EndOfData) => {
@@ -158,7 +166,14 @@ mod tests {
         TapeStart {
             datestamp: "X".into(),
             label: format!("AF-{cart:03}"),
-            extra: VolumeInfo { cart, cart2: None, set: None, blocksize: Some(32768), labeled: None }.to_lines(),
+            extra: VolumeInfo {
+                cart,
+                cart2: None,
+                set: None,
+                blocksize: Some(32768),
+                labeled: None,
+            }
+            .to_lines(),
         }
     }
 

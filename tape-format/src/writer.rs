@@ -114,10 +114,22 @@ mod tests {
         let mut w = FileWriter::new(4, 8, true);
         w.push(b"abcdefghij");
         let c = drain(&mut w);
-        assert_eq!(c, vec![Chunk::Block(Bytes::from_static(b"abcd")), Chunk::Block(Bytes::from_static(b"efgh"))]);
+        assert_eq!(
+            c,
+            vec![
+                Chunk::Block(Bytes::from_static(b"abcd")),
+                Chunk::Block(Bytes::from_static(b"efgh"))
+            ]
+        );
         w.finish();
         let c = drain(&mut w);
-        assert_eq!(c, vec![Chunk::EndOfFile, Chunk::Block(Bytes::from_static(b"ij\0\0"))]);
+        assert_eq!(
+            c,
+            vec![
+                Chunk::EndOfFile,
+                Chunk::Block(Bytes::from_static(b"ij\0\0"))
+            ]
+        );
         assert_eq!(w.emitted(), 10);
     }
 

@@ -47,7 +47,11 @@ fn cases() -> Vec<(&'static str, &'static [u8], Header)> {
             }),
         ),
         ("file", FILE, file_fields(0, DumpKind::File)),
-        ("split", SPLIT, file_fields(1, DumpKind::Split { part: 2, total: 3 })),
+        (
+            "split",
+            SPLIT,
+            file_fields(1, DumpKind::Split { part: 2, total: 3 }),
+        ),
         (
             "end",
             END,
@@ -99,5 +103,11 @@ fn extension_lines_survive_a_round_trip() {
     let h = Header::Dump(d);
     let block = h.encode(HEADER_BLOCK).unwrap();
     assert_eq!(Header::decode(&block).unwrap(), h);
-    assert_eq!(Header::decode(&block).unwrap().encode(HEADER_BLOCK).unwrap(), block);
+    assert_eq!(
+        Header::decode(&block)
+            .unwrap()
+            .encode(HEADER_BLOCK)
+            .unwrap(),
+        block
+    );
 }

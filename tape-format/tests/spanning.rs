@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use tape_format::afbackup::{CartridgeOrder, RangeSet};
 use tape_format::amanda::DumpFile;
 use tape_format::{
-    BlockMode, CartridgePolicy, DeviceError, Library, MemLibrary, MemTape, ReadOptions, SpanEvent, TapeErrorKind,
-    VolumeReader, VolumeWriter, WriteSummary, WriterConfig, read_label, write_label,
+    BlockMode, CartridgePolicy, DeviceError, Library, MemLibrary, MemTape, ReadOptions, SpanEvent,
+    TapeErrorKind, VolumeReader, VolumeWriter, WriteSummary, WriterConfig, read_label, write_label,
 };
 
 const BS: u32 = 32768;
@@ -25,7 +25,13 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn cfg() -> WriterConfig {
-    WriterConfig { block_size: BS, max_bytes_per_file: 4 * BS as u64, label_prefix: "AF-".into(), set: 1, now: 1_704_164_645 }
+    WriterConfig {
+        block_size: BS,
+        max_bytes_per_file: 4 * BS as u64,
+        label_prefix: "AF-".into(),
+        set: 1,
+        now: 1_704_164_645,
+    }
 }
 
 fn template() -> DumpFile {
@@ -42,10 +48,19 @@ fn library(n: usize, blocks: u64, ew: u64) -> MemLibrary {
 }
 
 fn policy(n: u32) -> CartridgePolicy {
-    CartridgePolicy { num_cartridges: n, ..Default::default() }
+    CartridgePolicy {
+        num_cartridges: n,
+        ..Default::default()
+    }
 }
 
-fn backup(lib: &mut MemLibrary, policy: CartridgePolicy, stream: u64, payload: &[u8], cart: u32) -> (WriteSummary, Vec<SpanEvent>, CartridgeOrder) {
+fn backup(
+    lib: &mut MemLibrary,
+    policy: CartridgePolicy,
+    stream: u64,
+    payload: &[u8],
+    cart: u32,
+) -> (WriteSummary, Vec<SpanEvent>, CartridgeOrder) {
     let mut w = VolumeWriter::start(lib, cfg(), policy, template(), stream, cart).unwrap();
     let mut events = Vec::new();
     for chunk in payload.chunks(10_000) {
@@ -63,10 +78,26 @@ fn backup(lib: &mut MemLibrary, policy: CartridgePolicy, stream: u64, payload: &
     (summary, events, order)
 }
 
-fn restore(lib: &mut MemLibrary, summary: &WriteSummary, order: CartridgeOrder, length: Option<u64>, skip: bool) -> Result<(Vec<u8>, VolumeReader), tape_format::TapeError> {
+fn restore(
+    lib: &mut MemLibrary,
+    summary: &WriteSummary,
+    order: CartridgeOrder,
+    length: Option<u64>,
+    skip: bool,
+) -> Result<(Vec<u8>, VolumeReader), tape_format::TapeError> {
     let first = summary.parts[0];
     let n = lib.cartridges();
-    let mut r = VolumeReader::open(lib, first.cart, first.file, ReadOptions { order, num_cartridges: n, length, skip_damaged: skip })?;
+    let mut r = VolumeReader::open(
+        lib,
+        first.cart,
+        first.file,
+        ReadOptions {
+            order,
+            num_cartridges: n,
+            length,
+            skip_damaged: skip,
+        },
+    )?;
     let mut out = Vec::new();
     let mut buf = vec![0u8; 50_000];
     loop {
@@ -90,10 +121,25 @@ fn spans_three_cartridges_with_early_warning() {
     let (s, events, order) = backup(&mut lib, policy(4), 0xabc, &payload, 1);
     assert_eq!(carts(&s), BTreeSet::from([1, 2, 3]));
     assert_eq!(s.bytes, payload.len() as u64);
-    assert!(events.contains(&SpanEvent::TapeFull { cart: 1, last_file: s.parts.iter().filter(|p| p.cart == 1).map(|p| p.file).max().unwrap() }));
+    assert!(
+        events.contains(&SpanEvent::TapeFull {
+            cart: 1,
+            last_file: s
+                .parts
+                .iter()
+                .filter(|p| p.cart == 1)
+                .map(|p| p.file)
+                .max()
+                .unwrap()
+        })
+    );
     assert_eq!(order.next(1).map(|x| x.0), Some(2));
     assert_eq!(order.next(2).map(|x| x.0), Some(3));
-    assert!(events.iter().any(|e| matches!(e, SpanEvent::Labeled { cart: 2, .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SpanEvent::Labeled { cart: 2, .. }))
+    );
     // Parts are numbered consecutively and each starts where the previous ended.
     for (i, p) in s.parts.iter().enumerate() {
         assert_eq!(p.part, i as i32 + 1);
@@ -112,7 +158,13 @@ fn spans_three_cartridges_at_hard_end_of_medium() {
     let payload = data(24 * BS as usize + 5, 2);
     let (s, events, order) = backup(&mut lib, policy(3), 0xdef, &payload, 1);
     assert_eq!(carts(&s), BTreeSet::from([1, 2, 3]));
-    assert_eq!(events.iter().filter(|e| matches!(e, SpanEvent::TapeFull { .. })).count(), 2);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, SpanEvent::TapeFull { .. }))
+            .count(),
+        2
+    );
     let (out, _) = restore(&mut lib, &s, order.clone(), Some(s.bytes), false).unwrap();
     assert!(out == payload);
     // Without the catalog length the chain still ends at the stream's end (padding of the
@@ -129,7 +181,11 @@ fn read_only_cartridge_in_the_middle_is_skipped() {
     let payload = data(22 * BS as usize, 3);
     let (s, _, order) = backup(&mut lib, p, 7, &payload, 1);
     assert_eq!(carts(&s), BTreeSet::from([1, 3, 4]));
-    assert_eq!(lib.tape(2).unwrap().used_bytes(), 0, "read-only cartridge untouched");
+    assert_eq!(
+        lib.tape(2).unwrap().used_bytes(),
+        0,
+        "read-only cartridge untouched"
+    );
     assert_eq!(order.next(1), Some((3, 1)));
     let (out, _) = restore(&mut lib, &s, order, Some(s.bytes), false).unwrap();
     assert!(out == payload);
@@ -142,7 +198,14 @@ fn restore_without_cartridge_order_follows_the_header_links() {
     p.readonly.lines.push(RangeSet::parse("2").unwrap());
     let payload = data(22 * BS as usize, 4);
     let (s, _, _) = backup(&mut lib, p, 8, &payload, 1);
-    let (out, _) = restore(&mut lib, &s, CartridgeOrder::default(), Some(s.bytes), false).unwrap();
+    let (out, _) = restore(
+        &mut lib,
+        &s,
+        CartridgeOrder::default(),
+        Some(s.bytes),
+        false,
+    )
+    .unwrap();
     assert!(out == payload);
 }
 
@@ -175,24 +238,44 @@ fn write_protected_and_wrong_labels() {
     let payload = data(15 * BS as usize, 7);
     let (s, events, order) = backup(&mut lib, policy(4), 3, &payload, 1);
     assert_eq!(carts(&s), BTreeSet::from([1, 4]));
-    assert!(events.contains(&SpanEvent::Skipped { cart: 2, reason: TapeErrorKind::WriteProtected }));
-    assert!(events.contains(&SpanEvent::Skipped { cart: 3, reason: TapeErrorKind::WrongLabel { found: 9 } }));
-    assert_eq!(read_label(lib.tape_mut(3).unwrap()).unwrap().cartridge(), Some(9), "foreign cartridge not overwritten");
-    assert!(restore(&mut lib, &s, order, Some(s.bytes), false).unwrap().0 == payload);
+    assert!(events.contains(&SpanEvent::Skipped {
+        cart: 2,
+        reason: TapeErrorKind::WriteProtected
+    }));
+    assert!(events.contains(&SpanEvent::Skipped {
+        cart: 3,
+        reason: TapeErrorKind::WrongLabel { found: 9 }
+    }));
+    assert_eq!(
+        read_label(lib.tape_mut(3).unwrap()).unwrap().cartridge(),
+        Some(9),
+        "foreign cartridge not overwritten"
+    );
+    assert!(
+        restore(&mut lib, &s, order, Some(s.bytes), false)
+            .unwrap()
+            .0
+            == payload
+    );
 
     // Reading a cartridge whose label names another number fails naming both.
     let mut lib = library(2, 40, 2);
     let (s, _, order) = backup(&mut lib, policy(2), 4, &data(1000, 8), 1);
     write_label(lib.tape_mut(1).unwrap(), &cfg().tapestart(5, "X")).unwrap();
     let e = restore(&mut lib, &s, order, None, false).unwrap_err();
-    assert_eq!((e.cart, e.kind), (1, TapeErrorKind::WrongLabel { found: 5 }));
+    assert_eq!(
+        (e.cart, e.kind),
+        (1, TapeErrorKind::WrongLabel { found: 5 })
+    );
 }
 
 #[test]
 fn no_writable_cartridge_left() {
     let mut lib = library(2, 12, 2);
     let mut w = VolumeWriter::start(&mut lib, cfg(), policy(2), template(), 1, 1).unwrap();
-    let e = (0..100).try_for_each(|_| w.write(&mut lib, &[0u8; 32768])).unwrap_err();
+    let e = (0..100)
+        .try_for_each(|_| w.write(&mut lib, &[0u8; 32768]))
+        .unwrap_err();
     assert_eq!(e.kind, TapeErrorKind::NoWritableCartridge);
 }
 

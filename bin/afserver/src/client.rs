@@ -17,6 +17,15 @@ use crate::protocol::{CatalogEntry, Frame, VERSION, read_frame, write_data, writ
 /// Bytes per data frame.
 const CHUNK: usize = 256 * 1024;
 
+/// A damaged stream range as the server reported it: (cartridge, file, block, stream
+/// offset, length).
+pub type DamageRange = (u32, u32, u64, u64, u64);
+
+/// A finished backup: (id, stream bytes, (cartridge, file) of every part).
+pub type BackupResult = (u64, u64, Vec<(u32, u32)>);
+
+type DamageList = Rc<RefCell<Vec<DamageRange>>>;
+
 /// A connection to a server.
 pub struct Connection {
     r: BufReader<Box<dyn Read + Send>>,
@@ -36,17 +45,28 @@ impl Connection {
     pub fn connect(spec: &str) -> anyhow::Result<Connection> {
         let (r, w, child): (Box<dyn Read + Send>, Box<dyn Write + Send>, Option<Child>) =
             if let Some(cmd) = spec.strip_prefix("exec:") {
-                let child = Command::new("sh").arg("-c").arg(cmd).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()
+                let child = Command::new("sh")
+                    .arg("-c")
+                    .arg(cmd)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
                     .with_context(|| format!("starting `{cmd}`"))?;
                 Self::pipes(child)?
             } else if let Some(cfg) = spec.strip_prefix("local:") {
                 let exe = std::env::current_exe()?.with_file_name("afserver");
-                let child = Command::new(&exe).arg("--stdio").arg(cfg).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()
+                let child = Command::new(&exe)
+                    .arg("--stdio")
+                    .arg(cfg)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
                     .with_context(|| format!("starting {}", exe.display()))?;
                 Self::pipes(child)?
             } else {
                 let addr = spec.strip_prefix("tcp:").unwrap_or(spec);
-                let s = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+                let s =
+                    TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
                 s.set_nodelay(true)?;
                 (Box::new(s.try_clone()?), Box::new(s), None)
             };
@@ -56,7 +76,10 @@ impl Connection {
             child,
             server: String::new(),
         };
-        c.send(&Frame::Hello { version: VERSION, name: format!("afclient {}", env!("CARGO_PKG_VERSION")) })?;
+        c.send(&Frame::Hello {
+            version: VERSION,
+            name: format!("afclient {}", env!("CARGO_PKG_VERSION")),
+        })?;
         match c.recv()? {
             Frame::HelloOk { name, .. } => c.server = name,
             Frame::Error { message, .. } => bail!("server refused the connection: {message}"),
@@ -66,7 +89,9 @@ impl Connection {
     }
 
     #[allow(clippy::type_complexity)]
-    fn pipes(mut child: Child) -> anyhow::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>, Option<Child>)> {
+    fn pipes(
+        mut child: Child,
+    ) -> anyhow::Result<(Box<dyn Read + Send>, Box<dyn Write + Send>, Option<Child>)> {
         let out = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
         let inp = child.stdin.take().ok_or_else(|| anyhow!("no stdin"))?;
         Ok((Box::new(out), Box::new(inp), Some(child)))
@@ -92,7 +117,11 @@ impl Connection {
 
     /// Label cartridge `cart` (empty label: the server's default).
     pub fn label(&mut self, cart: u32, label: &str, force: bool) -> anyhow::Result<String> {
-        self.send(&Frame::Label { cart, label: label.to_owned(), force })?;
+        self.send(&Frame::Label {
+            cart,
+            label: label.to_owned(),
+            force,
+        })?;
         self.expect_ok()
     }
 
@@ -106,14 +135,17 @@ impl Connection {
     pub fn list(&mut self) -> anyhow::Result<(Vec<CatalogEntry>, String)> {
         self.send(&Frame::List)?;
         match self.recv()? {
-            Frame::Catalog { entries, cartridges } => Ok((entries, cartridges)),
+            Frame::Catalog {
+                entries,
+                cartridges,
+            } => Ok((entries, cartridges)),
             Frame::Error { message, .. } => bail!("{message}"),
             other => bail!("unexpected reply {other:?}"),
         }
     }
 
     /// Back up directory `dir` as a tar stream. Returns (id, bytes, parts).
-    pub fn backup(&mut self, dir: &Path, opts: &BackupOptions) -> anyhow::Result<(u64, u64, Vec<(u32, u32)>)> {
+    pub fn backup(&mut self, dir: &Path, opts: &BackupOptions) -> anyhow::Result<BackupResult> {
         let disk = match &opts.disk {
             Some(d) => d.clone(),
             None => std::fs::canonicalize(dir)
@@ -133,7 +165,12 @@ impl Connection {
             other => bail!("unexpected reply {other:?}"),
         }
         let bar = progress(opts.progress, "backup");
-        let sink = FrameSink { w: &mut self.w, buf: Vec::with_capacity(CHUNK), sent: 0, bar: bar.clone() };
+        let sink = FrameSink {
+            w: &mut self.w,
+            buf: Vec::with_capacity(CHUNK),
+            sent: 0,
+            bar: bar.clone(),
+        };
         let sink = if opts.zstd {
             let enc = zstd::stream::write::Encoder::new(sink, 3)?;
             let enc = write_tar(enc, dir)?;
@@ -152,7 +189,13 @@ impl Connection {
     }
 
     /// Restore backup `id` into `dest`; only paths under `select` when it is not empty.
-    pub fn restore(&mut self, id: u64, dest: &Path, select: &[String], progress_bar: bool) -> anyhow::Result<RestoreReport> {
+    pub fn restore(
+        &mut self,
+        id: u64,
+        dest: &Path,
+        select: &[String],
+        progress_bar: bool,
+    ) -> anyhow::Result<RestoreReport> {
         self.send(&Frame::Restore { id })?;
         let entry = match self.recv()? {
             Frame::RestoreBegin { entry } => entry,
@@ -163,7 +206,14 @@ impl Connection {
         let bar = progress(progress_bar, "restore");
         bar.set_length(entry.bytes);
         let damage = Rc::new(RefCell::new(Vec::new()));
-        let mut src = FrameSource { r: &mut self.r, buf: Vec::new(), pos: 0, done: false, damage: damage.clone(), bar: bar.clone() };
+        let mut src = FrameSource {
+            r: &mut self.r,
+            buf: Vec::new(),
+            pos: 0,
+            done: false,
+            damage: damage.clone(),
+            bar: bar.clone(),
+        };
         let mut report = RestoreReport::default();
         let select: Vec<PathBuf> = select.iter().map(|s| normalize(Path::new(s))).collect();
         let result = if entry.compression == ".zst" {
@@ -217,7 +267,7 @@ pub struct RestoreReport {
     /// Files not restored, with why.
     pub skipped: Vec<(String, String)>,
     /// Stream ranges the server could not read: (cartridge, file, block, offset, len).
-    pub damage: Vec<(u32, u32, u64, u64, u64)>,
+    pub damage: Vec<DamageRange>,
     /// The error that stopped the restore early, if any.
     pub error: Option<String>,
 }
@@ -228,8 +278,10 @@ fn progress(show: bool, what: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{prefix} {bytes} ({binary_bytes_per_sec}) [{elapsed_precise}] {wide_bar} {percent}%")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{prefix} {bytes} ({binary_bytes_per_sec}) [{elapsed_precise}] {wide_bar} {percent}%",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix(what.to_owned());
     bar
@@ -239,19 +291,22 @@ fn write_tar<W: Write>(w: W, dir: &Path) -> anyhow::Result<W> {
     let mut b = tar::Builder::new(w);
     b.follow_symlinks(false);
     b.mode(tar::HeaderMode::Complete);
-    b.append_dir_all(".", dir).with_context(|| format!("archiving {}", dir.display()))?;
+    b.append_dir_all(".", dir)
+        .with_context(|| format!("archiving {}", dir.display()))?;
     Ok(b.into_inner()?)
 }
 
 fn normalize(p: &Path) -> PathBuf {
-    p.components().filter(|c| matches!(c, Component::Normal(_))).collect()
+    p.components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .collect()
 }
 
 fn extract(
     r: impl Read,
     dest: &Path,
     select: &[PathBuf],
-    damage: &Rc<RefCell<Vec<(u32, u32, u64, u64, u64)>>>,
+    damage: &DamageList,
     offsets_known: bool,
     report: &mut RestoreReport,
 ) -> anyhow::Result<()> {
@@ -266,19 +321,35 @@ fn extract(
         if path.as_os_str().is_empty() && entry.header().entry_type().is_dir() {
             continue;
         }
-        let wanted = select.is_empty() || select.iter().any(|s| path.starts_with(s) || s.starts_with(&path) && entry.header().entry_type().is_dir());
+        let wanted = select.is_empty()
+            || select.iter().any(|s| {
+                path.starts_with(s) || s.starts_with(&path) && entry.header().entry_type().is_dir()
+            });
         if !wanted {
             continue;
         }
         let start = entry.raw_file_position();
         let size = entry.size();
-        entry.unpack_in(dest).with_context(|| format!("extracting {}", path.display()))?;
+        entry
+            .unpack_in(dest)
+            .with_context(|| format!("extracting {}", path.display()))?;
         let hit = offsets_known
-            && damage.borrow().iter().any(|&(_, _, _, off, len)| off < start + size.max(1) && start < off + len);
+            && damage
+                .borrow()
+                .iter()
+                .any(|&(_, _, _, off, len)| off < start + size.max(1) && start < off + len);
         if hit && entry.header().entry_type().is_file() {
             let _ = std::fs::remove_file(dest.join(&path));
-            let (c, f, b, _, _) = damage.borrow().iter().copied().find(|&(_, _, _, off, len)| off < start + size.max(1) && start < off + len).unwrap_or_default();
-            report.skipped.push((path.display().to_string(), format!("damaged on cartridge {c}, file {f}, block {b}")));
+            let (c, f, b, _, _) = damage
+                .borrow()
+                .iter()
+                .copied()
+                .find(|&(_, _, _, off, len)| off < start + size.max(1) && start < off + len)
+                .unwrap_or_default();
+            report.skipped.push((
+                path.display().to_string(),
+                format!("damaged on cartridge {c}, file {f}, block {b}"),
+            ));
         } else {
             report.extracted += 1;
         }
@@ -338,7 +409,7 @@ struct FrameSource<'a> {
     buf: Vec<u8>,
     pos: usize,
     done: bool,
-    damage: Rc<RefCell<Vec<(u32, u32, u64, u64, u64)>>>,
+    damage: DamageList,
     bar: ProgressBar,
 }
 
@@ -354,16 +425,34 @@ impl Read for FrameSource<'_> {
                     self.buf = d;
                     self.pos = 0;
                 }
-                Some(Frame::Damage { cart, file, block, offset, len }) => {
-                    self.damage.borrow_mut().push((cart, file, block, offset, len));
+                Some(Frame::Damage {
+                    cart,
+                    file,
+                    block,
+                    offset,
+                    len,
+                }) => {
+                    self.damage
+                        .borrow_mut()
+                        .push((cart, file, block, offset, len));
                 }
                 Some(Frame::RestoreEnd) => self.done = true,
                 Some(Frame::Error { message, .. }) => {
                     self.done = true;
                     return Err(io::Error::other(message));
                 }
-                Some(other) => return Err(io::Error::new(io::ErrorKind::InvalidData, format!("unexpected frame {other:?}"))),
-                None => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection")),
+                Some(other) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("unexpected frame {other:?}"),
+                    ));
+                }
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "server closed the connection",
+                    ));
+                }
             }
         }
         let n = (self.buf.len() - self.pos).min(out.len());

@@ -66,7 +66,10 @@ pub struct Config {
 }
 
 fn norm(k: &str) -> String {
-    k.chars().filter(|c| !matches!(c, ' ' | '-' | '_' | '\t')).flat_map(char::to_lowercase).collect()
+    k.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '\t'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl Config {
@@ -107,7 +110,10 @@ impl Config {
                     } else if v.starts_with("/dev/") {
                         Device::Tape(v.into())
                     } else {
-                        bail!("{}: device must be simh:<dir>, vtape:<dir> or /dev/nstN", ctx());
+                        bail!(
+                            "{}: device must be simh:<dir>, vtape:<dir> or /dev/nstN",
+                            ctx()
+                        );
                     })
                 }
                 "numberofcartridges" => c.cartridges = v.parse().with_context(ctx)?,
@@ -118,7 +124,9 @@ impl Config {
                 "labelprefix" => c.label_prefix = v.to_owned(),
                 "labelpattern" => c.label_pattern = regex::Regex::new(v).with_context(ctx)?,
                 "tapefullcommand" => c.tape_full_command = (!v.is_empty()).then(|| v.to_owned()),
-                "changecartridgecommand" => c.change_command = (!v.is_empty()).then(|| v.to_owned()),
+                "changecartridgecommand" => {
+                    c.change_command = (!v.is_empty()).then(|| v.to_owned())
+                }
                 "vardirectory" => c.var_dir = v.into(),
                 "statusinterval" => c.status_interval = v.parse().with_context(ctx)?,
                 "reusefullcartridges" => {
@@ -131,19 +139,26 @@ impl Config {
         if c.cartridges == 0 {
             bail!("Number Of Cartridges must be at least 1");
         }
-        if c.block_size < 1024 || c.block_size % 1024 != 0 || c.block_size > 16 << 20 {
-            bail!("Tape-Blocksize {} must be a multiple of 1024 between 1024 and 16 MiB", c.block_size);
+        if c.block_size < 1024 || !c.block_size.is_multiple_of(1024) || c.block_size > 16 << 20 {
+            bail!(
+                "Tape-Blocksize {} must be a multiple of 1024 between 1024 and 16 MiB",
+                c.block_size
+            );
         }
         let sample = format!("{}{:03}", c.label_prefix, 1);
         if !c.label_pattern.is_match(&sample) {
-            bail!("labels `{sample}` made from Label-Prefix do not match Label-Pattern `{}`", c.label_pattern);
+            bail!(
+                "labels `{sample}` made from Label-Prefix do not match Label-Pattern `{}`",
+                c.label_pattern
+            );
         }
         Ok(c)
     }
 
     /// Read and parse a configuration file.
     pub fn load(path: &std::path::Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Config::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 }
@@ -160,7 +175,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.device, Device::Vtape("/tmp/v".into()));
-        assert_eq!((c.cartridges, c.block_size, c.max_bytes_per_file), (3, 65536, 1_000_000));
+        assert_eq!(
+            (c.cartridges, c.block_size, c.max_bytes_per_file),
+            (3, 65536, 1_000_000)
+        );
         assert_eq!(c.tape_full_command.as_deref(), Some("echo %c"));
         assert!(c.reuse_full);
         assert!(Config::parse("Backup-Device: /dev/nst0\nTape-Blocksize: 1000\n").is_err());

@@ -19,7 +19,11 @@ use anyhow::Context;
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "afserver", version, about = "Tape server: Amanda-compatible tapes, afbackup state files")]
+#[command(
+    name = "afserver",
+    version,
+    about = "Tape server: Amanda-compatible tapes, afbackup state files"
+)]
 struct Args {
     /// Configuration file (afserver.conf).
     #[arg(default_value = "/etc/afbackup/server.conf")]
@@ -51,7 +55,10 @@ fn accept_loop(listener: TcpListener, server: Arc<Server>) -> anyhow::Result<()>
         std::thread::spawn(move || {
             let peer = conn.peer_addr().map(|a| a.to_string()).unwrap_or_default();
             let _ = conn.set_nodelay(true);
-            let r = conn.try_clone().map_err(anyhow::Error::from).and_then(|rd| server.serve(rd, conn));
+            let r = conn
+                .try_clone()
+                .map_err(anyhow::Error::from)
+                .and_then(|rd| server.serve(rd, conn));
             if let Err(e) = r {
                 eprintln!("afserver: session with {peer}: {e:#}");
             }
@@ -71,7 +78,15 @@ fn is_listening(fd: i32) -> bool {
     let mut v: libc::c_int = 0;
     let mut len = size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `v`, a valid c_int we own.
-    let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut v as *mut libc::c_int).cast(), &mut len) };
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
     r == 0 && v != 0
 }
 

@@ -61,7 +61,12 @@ pub enum Frame {
     /// 0x01 C→S: magic, version, client name.
     Hello { version: u16, name: String },
     /// 0x10 C→S: start a backup.
-    BackupBegin { host: String, disk: String, level: u8, compression: String },
+    BackupBegin {
+        host: String,
+        disk: String,
+        level: u8,
+        compression: String,
+    },
     /// 0x11 both ways: stream bytes.
     Data(Vec<u8>),
     /// 0x12 C→S: end of the backup stream.
@@ -71,7 +76,11 @@ pub enum Frame {
     /// 0x30 C→S: restore backup `id`.
     Restore { id: u64 },
     /// 0x40 C→S: label cartridge `cart` (`force` overwrites an existing label).
-    Label { cart: u32, label: String, force: bool },
+    Label {
+        cart: u32,
+        label: String,
+        force: bool,
+    },
     /// 0x50 C→S: a server message (`readonly <n>`, `writable <n>`, `status`).
     Message(String),
     /// 0x7F C→S: end of session.
@@ -85,13 +94,26 @@ pub enum Frame {
     /// 0x84 S→C: the backup was accepted and starts here.
     BackupStarted { id: u64, cart: u32, file: u32 },
     /// 0x85 S→C: the backup is on tape.
-    BackupDone { id: u64, bytes: u64, parts: Vec<(u32, u32)> },
+    BackupDone {
+        id: u64,
+        bytes: u64,
+        parts: Vec<(u32, u32)>,
+    },
     /// 0x86 S→C: the catalog, then a text summary of the cartridges.
-    Catalog { entries: Vec<CatalogEntry>, cartridges: String },
+    Catalog {
+        entries: Vec<CatalogEntry>,
+        cartridges: String,
+    },
     /// 0x87 S→C: a restore starts; Data frames follow.
     RestoreBegin { entry: CatalogEntry },
     /// 0x89 S→C: stream bytes that could not be read (zeros were sent instead).
-    Damage { cart: u32, file: u32, block: u64, offset: u64, len: u64 },
+    Damage {
+        cart: u32,
+        file: u32,
+        block: u64,
+        offset: u64,
+        len: u64,
+    },
     /// 0x8A S→C: end of the restore stream.
     RestoreEnd,
 }
@@ -134,13 +156,25 @@ impl<'a> Cursor<'a> {
         Ok(self.take(1, w)?[0])
     }
     fn u16(&mut self, w: &'static str) -> Result<u16, FrameError> {
-        Ok(u16::from_be_bytes(self.take(2, w)?.try_into().map_err(|_| FrameError::Malformed(w))?))
+        Ok(u16::from_be_bytes(
+            self.take(2, w)?
+                .try_into()
+                .map_err(|_| FrameError::Malformed(w))?,
+        ))
     }
     fn u32(&mut self, w: &'static str) -> Result<u32, FrameError> {
-        Ok(u32::from_be_bytes(self.take(4, w)?.try_into().map_err(|_| FrameError::Malformed(w))?))
+        Ok(u32::from_be_bytes(
+            self.take(4, w)?
+                .try_into()
+                .map_err(|_| FrameError::Malformed(w))?,
+        ))
     }
     fn u64(&mut self, w: &'static str) -> Result<u64, FrameError> {
-        Ok(u64::from_be_bytes(self.take(8, w)?.try_into().map_err(|_| FrameError::Malformed(w))?))
+        Ok(u64::from_be_bytes(
+            self.take(8, w)?
+                .try_into()
+                .map_err(|_| FrameError::Malformed(w))?,
+        ))
     }
     fn str(&mut self, w: &'static str) -> Result<String, FrameError> {
         let n = self.u16(w)? as usize;
@@ -168,7 +202,11 @@ impl<'a> Cursor<'a> {
         })
     }
     fn end(&self, w: &'static str) -> Result<(), FrameError> {
-        if self.0.is_empty() { Ok(()) } else { Err(FrameError::Malformed(w)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(FrameError::Malformed(w))
+        }
     }
 }
 
@@ -214,7 +252,12 @@ impl Frame {
                 out.extend_from_slice(&version.to_be_bytes());
                 put_str(out, name);
             }
-            Frame::BackupBegin { host, disk, level, compression } => {
+            Frame::BackupBegin {
+                host,
+                disk,
+                level,
+                compression,
+            } => {
                 out.push(0x10);
                 put_str(out, host);
                 put_str(out, disk);
@@ -268,7 +311,10 @@ impl Frame {
                 out.extend_from_slice(&bytes.to_be_bytes());
                 put_parts(out, parts);
             }
-            Frame::Catalog { entries, cartridges } => {
+            Frame::Catalog {
+                entries,
+                cartridges,
+            } => {
                 out.push(0x86);
                 out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
                 for e in entries {
@@ -280,7 +326,13 @@ impl Frame {
                 out.push(0x87);
                 put_entry(out, entry);
             }
-            Frame::Damage { cart, file, block, offset, len } => {
+            Frame::Damage {
+                cart,
+                file,
+                block,
+                offset,
+                len,
+            } => {
                 out.push(0x89);
                 out.extend_from_slice(&cart.to_be_bytes());
                 out.extend_from_slice(&file.to_be_bytes());
@@ -297,13 +349,20 @@ impl Frame {
     /// Decode one frame from the start of `buf`: `Ok(None)` when more bytes are needed,
     /// else the frame and the bytes it used.
     pub fn decode(buf: &[u8]) -> Result<Option<(Frame, usize)>, FrameError> {
-        let Some(head) = buf.get(..4) else { return Ok(None) };
-        let len = u32::from_be_bytes(head.try_into().map_err(|_| FrameError::Malformed("length"))?);
+        let Some(head) = buf.get(..4) else {
+            return Ok(None);
+        };
+        let len = u32::from_be_bytes(
+            head.try_into()
+                .map_err(|_| FrameError::Malformed("length"))?,
+        );
         if len == 0 || len > MAX_FRAME {
             return Err(FrameError::BadLength(len));
         }
         let total = 4 + len as usize;
-        let Some(body) = buf.get(4..total) else { return Ok(None) };
+        let Some(body) = buf.get(4..total) else {
+            return Ok(None);
+        };
         Ok(Some((Frame::decode_body(body)?, total)))
     }
 
@@ -316,7 +375,10 @@ impl Frame {
                 if c.take(4, "magic")? != MAGIC {
                     return Err(FrameError::Malformed("magic"));
                 }
-                Frame::Hello { version: c.u16("version")?, name: c.str("name")? }
+                Frame::Hello {
+                    version: c.u16("version")?,
+                    name: c.str("name")?,
+                }
             }
             0x10 => Frame::BackupBegin {
                 host: c.str("host")?,
@@ -328,21 +390,42 @@ impl Frame {
             0x12 => Frame::BackupEnd,
             0x20 => Frame::List,
             0x30 => Frame::Restore { id: c.u64("id")? },
-            0x40 => Frame::Label { cart: c.u32("cart")?, label: c.str("label")?, force: c.u8("force")? != 0 },
+            0x40 => Frame::Label {
+                cart: c.u32("cart")?,
+                label: c.str("label")?,
+                force: c.u8("force")? != 0,
+            },
             0x50 => Frame::Message(c.str("message")?),
             0x7F => Frame::Quit,
-            0x81 => Frame::HelloOk { version: c.u16("version")?, name: c.str("name")? },
+            0x81 => Frame::HelloOk {
+                version: c.u16("version")?,
+                name: c.str("name")?,
+            },
             0x82 => Frame::Ok(c.str("text")?),
-            0x83 => Frame::Error { code: c.u16("code")?, message: c.str("message")? },
-            0x84 => Frame::BackupStarted { id: c.u64("id")?, cart: c.u32("cart")?, file: c.u32("file")? },
-            0x85 => Frame::BackupDone { id: c.u64("id")?, bytes: c.u64("bytes")?, parts: c.parts("parts")? },
+            0x83 => Frame::Error {
+                code: c.u16("code")?,
+                message: c.str("message")?,
+            },
+            0x84 => Frame::BackupStarted {
+                id: c.u64("id")?,
+                cart: c.u32("cart")?,
+                file: c.u32("file")?,
+            },
+            0x85 => Frame::BackupDone {
+                id: c.u64("id")?,
+                bytes: c.u64("bytes")?,
+                parts: c.parts("parts")?,
+            },
             0x86 => {
                 let n = c.u32("entries")? as usize;
                 let mut entries = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
                     entries.push(c.entry()?);
                 }
-                Frame::Catalog { entries, cartridges: c.str("cartridges")? }
+                Frame::Catalog {
+                    entries,
+                    cartridges: c.str("cartridges")?,
+                }
             }
             0x87 => Frame::RestoreBegin { entry: c.entry()? },
             0x89 => Frame::Damage {
@@ -367,7 +450,12 @@ pub fn read_frame(r: &mut impl Read) -> io::Result<Option<Frame>> {
     while got < 4 {
         match r.read(&mut head[got..]) {
             Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed inside a frame")),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed inside a frame",
+                ));
+            }
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -375,7 +463,10 @@ pub fn read_frame(r: &mut impl Read) -> io::Result<Option<Frame>> {
     }
     let len = u32::from_be_bytes(head);
     if len == 0 || len > MAX_FRAME {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, FrameError::BadLength(len)));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            FrameError::BadLength(len),
+        ));
     }
     let mut body = vec![0u8; len as usize];
     r.read_exact(&mut body)?;
@@ -421,23 +512,58 @@ mod tests {
             parts: vec![(1, 1), (2, 1)],
         };
         vec![
-            Frame::Hello { version: 1, name: "afclient".into() },
-            Frame::BackupBegin { host: "h".into(), disk: "/d".into(), level: 1, compression: ".zst".into() },
+            Frame::Hello {
+                version: 1,
+                name: "afclient".into(),
+            },
+            Frame::BackupBegin {
+                host: "h".into(),
+                disk: "/d".into(),
+                level: 1,
+                compression: ".zst".into(),
+            },
             Frame::Data(vec![1, 2, 3]),
             Frame::BackupEnd,
             Frame::List,
             Frame::Restore { id: 5 },
-            Frame::Label { cart: 3, label: "AF-003".into(), force: true },
+            Frame::Label {
+                cart: 3,
+                label: "AF-003".into(),
+                force: true,
+            },
             Frame::Message("readonly 3".into()),
             Frame::Quit,
-            Frame::HelloOk { version: 1, name: "afserver".into() },
+            Frame::HelloOk {
+                version: 1,
+                name: "afserver".into(),
+            },
             Frame::Ok("done".into()),
-            Frame::Error { code: code::TAPE, message: "cartridge 1".into() },
-            Frame::BackupStarted { id: 1, cart: 2, file: 3 },
-            Frame::BackupDone { id: 1, bytes: 2, parts: vec![(1, 2)] },
-            Frame::Catalog { entries: vec![e.clone()], cartridges: "1: x".into() },
+            Frame::Error {
+                code: code::TAPE,
+                message: "cartridge 1".into(),
+            },
+            Frame::BackupStarted {
+                id: 1,
+                cart: 2,
+                file: 3,
+            },
+            Frame::BackupDone {
+                id: 1,
+                bytes: 2,
+                parts: vec![(1, 2)],
+            },
+            Frame::Catalog {
+                entries: vec![e.clone()],
+                cartridges: "1: x".into(),
+            },
             Frame::RestoreBegin { entry: e },
-            Frame::Damage { cart: 1, file: 2, block: 3, offset: 4, len: 5 },
+            Frame::Damage {
+                cart: 1,
+                file: 2,
+                block: 3,
+                offset: 4,
+                len: 5,
+            },
             Frame::RestoreEnd,
         ]
     }
@@ -458,12 +584,21 @@ mod tests {
     #[test]
     fn bad_frames_are_errors() {
         assert_eq!(Frame::decode(&[0, 0, 0, 0]), Err(FrameError::BadLength(0)));
-        assert_eq!(Frame::decode(&[0xff, 0, 0, 0]), Err(FrameError::BadLength(0xff00_0000)));
-        assert_eq!(Frame::decode(&[0, 0, 0, 1, 0x99]), Err(FrameError::UnknownType(0x99)));
+        assert_eq!(
+            Frame::decode(&[0xff, 0, 0, 0]),
+            Err(FrameError::BadLength(0xff00_0000))
+        );
+        assert_eq!(
+            Frame::decode(&[0, 0, 0, 1, 0x99]),
+            Err(FrameError::UnknownType(0x99))
+        );
         assert!(Frame::decode(&[0, 0, 0, 2, 0x12, 0]).is_err());
         assert!(Frame::decode(&[0, 0, 0, 5, 0x01, b'X', b'X', b'X', b'X']).is_err());
         let mut data = Vec::new();
         write_data(&mut data, b"abc").unwrap();
-        assert_eq!(Frame::decode(&data).unwrap().unwrap().0, Frame::Data(b"abc".to_vec()));
+        assert_eq!(
+            Frame::decode(&data).unwrap().unwrap().0,
+            Frame::Data(b"abc".to_vec())
+        );
     }
 }

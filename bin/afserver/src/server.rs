@@ -12,8 +12,8 @@ use anyhow::Context;
 use tape_format::afbackup::BytesOnTapeEntry;
 use tape_format::amanda::{DumpFile, Side, TapeStart, VolumeInfo};
 use tape_format::{
-    CartridgePolicy, Library, ReadOptions, SpanEvent, TapeError, VolumeLabel, VolumeReader, VolumeWriter, WriterConfig,
-    header_block_len, read_label, write_label,
+    CartridgePolicy, Library, ReadOptions, SpanEvent, TapeError, VolumeLabel, VolumeReader,
+    VolumeWriter, WriterConfig, header_block_len, read_label, write_label,
 };
 
 use crate::backend::AnyLibrary;
@@ -30,7 +30,10 @@ pub struct Server {
 }
 
 fn err_frame(code: u16, message: impl std::fmt::Display) -> Frame {
-    Frame::Error { code, message: message.to_string() }
+    Frame::Error {
+        code,
+        message: message.to_string(),
+    }
 }
 
 /// A unique enough stream id: clock, pid and a counter.
@@ -38,7 +41,10 @@ fn new_stream_id() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let t = now_instant().elapsed().as_nanos() as u64 ^ now_secs().rotate_left(20);
-    let x = t ^ (u64::from(std::process::id()) << 40) ^ N.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let x = t
+        ^ (u64::from(std::process::id()) << 40)
+        ^ N.fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
     // splitmix64 finaliser
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -58,10 +64,24 @@ impl Server {
         let mut w = BufWriter::with_capacity(1 << 20, w);
         match read_frame(&mut r)? {
             Some(Frame::Hello { version, .. }) if version == VERSION => {
-                write_frame(&mut w, &Frame::HelloOk { version: VERSION, name: format!("afserver {}", env!("CARGO_PKG_VERSION")) })?;
+                write_frame(
+                    &mut w,
+                    &Frame::HelloOk {
+                        version: VERSION,
+                        name: format!("afserver {}", env!("CARGO_PKG_VERSION")),
+                    },
+                )?;
             }
             Some(Frame::Hello { version, .. }) => {
-                write_frame(&mut w, &err_frame(code::VERSION, format!("protocol version {version} not supported (server speaks {VERSION})")))?;
+                write_frame(
+                    &mut w,
+                    &err_frame(
+                        code::VERSION,
+                        format!(
+                            "protocol version {version} not supported (server speaks {VERSION})"
+                        ),
+                    ),
+                )?;
                 w.flush()?;
                 return Ok(());
             }
@@ -74,13 +94,20 @@ impl Server {
         }
         w.flush()?;
         loop {
-            let Some(frame) = read_frame(&mut r)? else { return Ok(()) };
+            let Some(frame) = read_frame(&mut r)? else {
+                return Ok(());
+            };
             let reply = match frame {
-                Frame::BackupBegin { host, disk, level, compression } => {
-                    self.backup(&mut r, &mut w, host, disk, level, compression)?
-                }
+                Frame::BackupBegin {
+                    host,
+                    disk,
+                    level,
+                    compression,
+                } => self.backup(&mut r, &mut w, host, disk, level, compression)?,
                 Frame::Restore { id } => self.restore(&mut w, id)?,
-                Frame::List => self.list().unwrap_or_else(|e| err_frame(code::SERVER, format!("{e:#}"))),
+                Frame::List => self
+                    .list()
+                    .unwrap_or_else(|e| err_frame(code::SERVER, format!("{e:#}"))),
                 Frame::Label { cart, label, force } => self.label(cart, &label, force),
                 Frame::Message(m) => self.message(&m),
                 Frame::Quit => return Ok(()),
@@ -126,7 +153,10 @@ impl Server {
         let refuse = |e: anyhow::Error| BackupFailure::Refused(code::SERVER, format!("{e:#}"));
         let tape = |e: TapeError| BackupFailure::Refused(code::TAPE, e.to_string());
         if !matches!(compression.as_str(), "N" | ".zst") {
-            return Err(BackupFailure::Refused(code::PROTOCOL, format!("unknown compression {compression}")));
+            return Err(BackupFailure::Refused(
+                code::PROTOCOL,
+                format!("unknown compression {compression}"),
+            ));
         }
         let st = self.state().map_err(refuse)?;
         let mut bot = st.bytes_on_tape().map_err(refuse)?;
@@ -139,7 +169,12 @@ impl Server {
             num_cartridges: cfg.cartridges,
             readonly: st.readonly().map_err(refuse)?,
             precious: st.precious().map_err(refuse)?,
-            full: bot.entries.iter().filter(|e| e.full).map(|e| e.cart).collect(),
+            full: bot
+                .entries
+                .iter()
+                .filter(|e| e.full)
+                .map(|e| e.cart)
+                .collect(),
             reuse_full: cfg.reuse_full,
         };
         let now = now_secs();
@@ -161,26 +196,58 @@ impl Server {
             set: 1,
             now,
         };
-        let start = tapepos.set_position(1).map_or(1, |p| p.0).clamp(1, cfg.cartridges);
+        let start = tapepos
+            .set_position(1)
+            .map_or(1, |p| p.0)
+            .clamp(1, cfg.cartridges);
         let mut lib = AnyLibrary::new(cfg);
         let stream = new_stream_id();
-        let mut writer = VolumeWriter::start(&mut lib, wcfg, policy, t, stream, start).map_err(tape)?;
+        let mut writer =
+            VolumeWriter::start(&mut lib, wcfg, policy, t, stream, start).map_err(tape)?;
         let id = catalog.iter().map(|e| e.id).max().unwrap_or(0) + 1;
-        write_frame(w, &Frame::BackupStarted { id, cart: writer.cartridge(), file: writer.file() })
-            .and_then(|()| w.flush())
-            .map_err(|e| BackupFailure::Io(e.into()))?;
+        write_frame(
+            w,
+            &Frame::BackupStarted {
+                id,
+                cart: writer.cartridge(),
+                file: writer.file(),
+            },
+        )
+        .and_then(|()| w.flush())
+        .map_err(|e| BackupFailure::Io(e.into()))?;
 
         let mut status = StatusFile::new(&cfg.var_dir, cfg.status_interval);
-        status.start(&format!("Writing backup {id} of {host}:{disk} to cartridge {}", writer.cartridge()), 0);
+        status.start(
+            &format!(
+                "Writing backup {id} of {host}:{disk} to cartridge {}",
+                writer.cartridge()
+            ),
+            0,
+        );
         let hdr = header_block_len(lib.drive().mode()) as u64;
         let mut failure = None;
-        let apply = |ev: SpanEvent, bot: &mut tape_format::afbackup::BytesOnTape, order: &mut tape_format::afbackup::CartridgeOrder, uses: &mut tape_format::afbackup::TapeUses| {
+        let apply = |ev: SpanEvent,
+                     bot: &mut tape_format::afbackup::BytesOnTape,
+                     order: &mut tape_format::afbackup::CartridgeOrder,
+                     uses: &mut tape_format::afbackup::TapeUses| {
             let entry = |bot: &tape_format::afbackup::BytesOnTape, cart: u32| {
-                bot.get(cart).copied().unwrap_or(BytesOnTapeEntry { cart, bytes: 0, files: 0, full: false, time: now })
+                bot.get(cart).copied().unwrap_or(BytesOnTapeEntry {
+                    cart,
+                    bytes: 0,
+                    files: 0,
+                    full: false,
+                    time: now,
+                })
             };
             match ev {
                 SpanEvent::Labeled { cart, .. } => {
-                    bot.set(BytesOnTapeEntry { cart, bytes: hdr, files: 0, full: false, time: now });
+                    bot.set(BytesOnTapeEntry {
+                        cart,
+                        bytes: hdr,
+                        files: 0,
+                        full: false,
+                        time: now,
+                    });
                 }
                 SpanEvent::PartWritten(p) => {
                     let mut e = entry(bot, p.cart);
@@ -195,15 +262,21 @@ impl Server {
                     bot.set(e);
                     let n = uses.bump(cart);
                     if let Some(cmd) = &cfg.tape_full_command {
-                        let cmd = cmd.replace("%c", &cart.to_string()).replace("%n", &n.to_string());
+                        let cmd = cmd
+                            .replace("%c", &cart.to_string())
+                            .replace("%n", &n.to_string());
                         match Command::new("sh").arg("-c").arg(&cmd).status() {
                             Ok(s) if s.success() => {}
-                            other => eprintln!("afserver: Tape-Full-Command `{cmd}` failed: {other:?}"),
+                            other => {
+                                eprintln!("afserver: Tape-Full-Command `{cmd}` failed: {other:?}")
+                            }
                         }
                     }
                 }
                 SpanEvent::Continued { from, to, file } => order.link(from, to, file),
-                SpanEvent::Skipped { cart, reason } => eprintln!("afserver: skipping cartridge {cart}: {reason}"),
+                SpanEvent::Skipped { cart, reason } => {
+                    eprintln!("afserver: skipping cartridge {cart}: {reason}")
+                }
             }
         };
         loop {
@@ -217,15 +290,34 @@ impl Server {
                         while let Some(ev) = writer.poll_event() {
                             apply(ev, &mut bot, &mut order, &mut uses);
                         }
-                        status.tick(&format!("Writing cartridge {} file {}", writer.cartridge(), writer.file()), writer.bytes());
+                        status.tick(
+                            &format!(
+                                "Writing cartridge {} file {}",
+                                writer.cartridge(),
+                                writer.file()
+                            ),
+                            writer.bytes(),
+                        );
                     }
                 }
                 Some(Frame::BackupEnd) => break,
-                None => return Err(BackupFailure::Io(anyhow::anyhow!("client disconnected during a backup"))),
-                Some(other) => return Err(BackupFailure::Refused(code::PROTOCOL, format!("unexpected frame {other:?} in a backup"))),
+                None => {
+                    return Err(BackupFailure::Io(anyhow::anyhow!(
+                        "client disconnected during a backup"
+                    )));
+                }
+                Some(other) => {
+                    return Err(BackupFailure::Refused(
+                        code::PROTOCOL,
+                        format!("unexpected frame {other:?} in a backup"),
+                    ));
+                }
             }
         }
-        let save = |bot: &tape_format::afbackup::BytesOnTape, order: &tape_format::afbackup::CartridgeOrder, uses: &tape_format::afbackup::TapeUses| -> anyhow::Result<()> {
+        let save = |bot: &tape_format::afbackup::BytesOnTape,
+                    order: &tape_format::afbackup::CartridgeOrder,
+                    uses: &tape_format::afbackup::TapeUses|
+         -> anyhow::Result<()> {
             st.write("bytes_on_tape", &bot.encode())?;
             st.write("cartridge_order", &order.encode())?;
             st.write("tape_uses", &uses.encode())?;
@@ -249,7 +341,8 @@ impl Server {
             apply(ev, &mut bot, &mut order, &mut uses);
         }
         let device = lib.device_name();
-        lib.unload().map_err(|e| BackupFailure::Refused(code::TAPE, e.to_string()))?;
+        lib.unload()
+            .map_err(|e| BackupFailure::Refused(code::TAPE, e.to_string()))?;
         sizes.add(cfg.block_size);
         tapepos.set_set_position(1, summary.next.0, summary.next.1);
         tapepos.set_device(&device, summary.next.0, summary.next.1);
@@ -274,7 +367,11 @@ impl Server {
         })()
         .map_err(refuse)?;
         status.set(&format!("Device {device} is idle."));
-        Ok(Frame::BackupDone { id, bytes: summary.bytes, parts: entry.parts })
+        Ok(Frame::BackupDone {
+            id,
+            bytes: summary.bytes,
+            parts: entry.parts,
+        })
     }
 
     fn restore(&self, w: &mut impl Write, id: u64) -> anyhow::Result<Frame> {
@@ -306,7 +403,11 @@ impl Server {
         if reader.stream() != entry.stream {
             return Ok(err_frame(
                 code::TAPE,
-                format!("cartridge {cart}, file {file}: holds stream {:016x}, not backup {id} ({:016x}); the tape was overwritten", reader.stream(), entry.stream),
+                format!(
+                    "cartridge {cart}, file {file}: holds stream {:016x}, not backup {id} ({:016x}); the tape was overwritten",
+                    reader.stream(),
+                    entry.stream
+                ),
             ));
         }
         write_frame(w, &Frame::RestoreBegin { entry })?;
@@ -324,7 +425,16 @@ impl Server {
                 }
             };
             for d in &reader.damage()[reported..] {
-                write_frame(w, &Frame::Damage { cart: d.cart, file: d.file, block: d.block, offset: d.offset, len: d.len })?;
+                write_frame(
+                    w,
+                    &Frame::Damage {
+                        cart: d.cart,
+                        file: d.file,
+                        block: d.block,
+                        offset: d.offset,
+                        len: d.len,
+                    },
+                )?;
             }
             reported = reader.damage().len();
             if n == 0 {
@@ -335,7 +445,10 @@ impl Server {
             status.tick(&format!("Reading cartridge {c} file {f}"), reader.offset());
         }
         let _ = lib.unload();
-        status.set(&format!("Device {} is idle.", AnyLibrary::new(&self.cfg).device_name()));
+        status.set(&format!(
+            "Device {} is idle.",
+            AnyLibrary::new(&self.cfg).device_name()
+        ));
         Ok(Frame::RestoreEnd)
     }
 
@@ -352,11 +465,22 @@ impl Server {
                 "cartridge {c}: {} bytes, last file {}, {}{}, full {used} time(s)\n",
                 e.map_or(0, |e| e.bytes),
                 e.map_or(0, |e| e.files),
-                if e.is_some_and(|e| e.full) { "full" } else { "writable" },
-                if ro.contains(c, self.cfg.cartridges) { ", read-only" } else { "" },
+                if e.is_some_and(|e| e.full) {
+                    "full"
+                } else {
+                    "writable"
+                },
+                if ro.contains(c, self.cfg.cartridges) {
+                    ", read-only"
+                } else {
+                    ""
+                },
             ));
         }
-        Ok(Frame::Catalog { entries: st.catalog()?, cartridges: text })
+        Ok(Frame::Catalog {
+            entries: st.catalog()?,
+            cartridges: text,
+        })
     }
 
     fn label(&self, cart: u32, label: &str, force: bool) -> Frame {
@@ -369,11 +493,24 @@ impl Server {
     fn label_inner(&self, cart: u32, label: &str, force: bool) -> anyhow::Result<Frame> {
         let cfg = &self.cfg;
         if cart == 0 || cart > cfg.cartridges {
-            return Ok(err_frame(code::REFUSED, format!("cartridge {cart} is not in 1..={}", cfg.cartridges)));
+            return Ok(err_frame(
+                code::REFUSED,
+                format!("cartridge {cart} is not in 1..={}", cfg.cartridges),
+            ));
         }
-        let label = if label.is_empty() { format!("{}{cart:03}", cfg.label_prefix) } else { label.to_owned() };
+        let label = if label.is_empty() {
+            format!("{}{cart:03}", cfg.label_prefix)
+        } else {
+            label.to_owned()
+        };
         if !cfg.label_pattern.is_match(&label) {
-            return Ok(err_frame(code::REFUSED, format!("label `{label}` does not match Label-Pattern `{}`", cfg.label_pattern)));
+            return Ok(err_frame(
+                code::REFUSED,
+                format!(
+                    "label `{label}` does not match Label-Pattern `{}`",
+                    cfg.label_pattern
+                ),
+            ));
         }
         let st = self.state()?;
         let mut lib = AnyLibrary::new(cfg);
@@ -381,30 +518,56 @@ impl Server {
             return Ok(err_frame(code::TAPE, format!("cartridge {cart}: {e}")));
         }
         if lib.drive().is_write_protected() {
-            return Ok(err_frame(code::REFUSED, format!("cartridge {cart} is write-protected")));
+            return Ok(err_frame(
+                code::REFUSED,
+                format!("cartridge {cart} is write-protected"),
+            ));
         }
-        let existing = read_label(lib.drive()).map_err(|e| anyhow::anyhow!("cartridge {cart}, file 0, block 0: {e}"))?;
+        let existing = read_label(lib.drive())
+            .map_err(|e| anyhow::anyhow!("cartridge {cart}, file 0, block 0: {e}"))?;
         if existing != VolumeLabel::Blank && !force {
             let what = match &existing {
-                VolumeLabel::Ours { start, info } => format!("label {} (cartridge {})", start.label, info.cart),
+                VolumeLabel::Ours { start, info } => {
+                    format!("label {} (cartridge {})", start.label, info.cart)
+                }
                 VolumeLabel::Amanda(s) => format!("Amanda label {}", s.label),
                 VolumeLabel::Afbackup(l) => format!("afbackup label of cartridge {}", l.cartridge),
                 _ => "data".to_owned(),
             };
-            return Ok(err_frame(code::REFUSED, format!("cartridge {cart} already holds {what}; nothing was overwritten (use --force)")));
+            return Ok(err_frame(
+                code::REFUSED,
+                format!(
+                    "cartridge {cart} already holds {what}; nothing was overwritten (use --force)"
+                ),
+            ));
         }
         let now = now_secs();
         let start = TapeStart {
             datestamp: "X".into(),
             label: label.clone(),
-            extra: VolumeInfo { cart, cart2: None, set: Some(1), blocksize: Some(cfg.block_size), labeled: Some(now) }.to_lines(),
+            extra: VolumeInfo {
+                cart,
+                cart2: None,
+                set: Some(1),
+                blocksize: Some(cfg.block_size),
+                labeled: Some(now),
+            }
+            .to_lines(),
         };
         let hdr = header_block_len(lib.drive().mode()) as u64;
-        write_label(lib.drive(), &start).map_err(|e| anyhow::anyhow!("cartridge {cart}, file 0: {e}"))?;
-        lib.unload().map_err(|e| anyhow::anyhow!("cartridge {cart}: {e}"))?;
+        write_label(lib.drive(), &start)
+            .map_err(|e| anyhow::anyhow!("cartridge {cart}, file 0: {e}"))?;
+        lib.unload()
+            .map_err(|e| anyhow::anyhow!("cartridge {cart}: {e}"))?;
         // The cartridge's old contents are gone: forget them.
         let mut bot = st.bytes_on_tape()?;
-        bot.set(BytesOnTapeEntry { cart, bytes: hdr, files: 0, full: false, time: now });
+        bot.set(BytesOnTapeEntry {
+            cart,
+            bytes: hdr,
+            files: 0,
+            full: false,
+            time: now,
+        });
         let mut order = st.order()?;
         for e in &mut order.entries {
             if e.next_cart == cart || e.cart == cart {
@@ -424,7 +587,11 @@ impl Server {
         let dropped = before - catalog.len();
         Ok(Frame::Ok(format!(
             "cartridge {cart} labelled {label}{}",
-            if dropped > 0 { format!("; {dropped} backup(s) on it removed from the catalog") } else { String::new() }
+            if dropped > 0 {
+                format!("; {dropped} backup(s) on it removed from the catalog")
+            } else {
+                String::new()
+            }
         )))
     }
 
@@ -455,10 +622,14 @@ impl Server {
                     Ok(Frame::Ok(format!("cartridge {c} is writable")))
                 }
                 [w] if w.eq_ignore_ascii_case("status") => {
-                    let text = std::fs::read_to_string(self.cfg.var_dir.join("status")).unwrap_or_else(|_| "no status yet\n".into());
+                    let text = std::fs::read_to_string(self.cfg.var_dir.join("status"))
+                        .unwrap_or_else(|_| "no status yet\n".into());
                     Ok(Frame::Ok(text))
                 }
-                _ => Ok(err_frame(code::PROTOCOL, format!("unknown message `{m}` (readonly N, writable N, status)"))),
+                _ => Ok(err_frame(
+                    code::PROTOCOL,
+                    format!("unknown message `{m}` (readonly N, writable N, status)"),
+                )),
             }
         })();
         r.unwrap_or_else(|e| err_frame(code::SERVER, format!("{e:#}")))

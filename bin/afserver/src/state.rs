@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
 use tape_format::afbackup::{
-    BytesOnTape, CTime, CartridgeOrder, EverUsedBlocksizes, PreciousTapes, ReadonlyTapes, StateError, Status,
-    TapePos, TapeUses,
+    BytesOnTape, CTime, CartridgeOrder, EverUsedBlocksizes, PreciousTapes, ReadonlyTapes,
+    StateError, Status, TapePos, TapeUses,
 };
 
 use crate::protocol::CatalogEntry;
@@ -29,7 +29,9 @@ pub struct StateDir {
 /// Seconds since the epoch (the binary's clock seam).
 #[allow(clippy::disallowed_methods)]
 pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A monotonic instant (the binary's clock seam).
@@ -56,13 +58,17 @@ pub fn local_ctime(secs: u64) -> CTime {
 /// Amanda's 14-digit datestamp (local time).
 pub fn datestamp(secs: u64) -> String {
     let t = local_ctime(secs);
-    format!("{:04}{:02}{:02}{:02}{:02}{:02}", t.year, t.month, t.day, t.hour, t.minute, t.second)
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
+    )
 }
 
 impl StateDir {
     /// Create if needed and lock the directory (waits for another server to finish).
     pub fn open(dir: &Path) -> anyhow::Result<StateDir> {
-        fs::create_dir_all(dir).with_context(|| format!("creating state directory {}", dir.display()))?;
+        fs::create_dir_all(dir)
+            .with_context(|| format!("creating state directory {}", dir.display()))?;
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -72,9 +78,16 @@ impl StateDir {
         // SAFETY: flock on a file descriptor we own; no memory is passed.
         let r = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
         if r != 0 {
-            bail!("cannot lock {}: {}", dir.display(), std::io::Error::last_os_error());
+            bail!(
+                "cannot lock {}: {}",
+                dir.display(),
+                std::io::Error::last_os_error()
+            );
         }
-        Ok(StateDir { dir: dir.to_owned(), _lock: lock })
+        Ok(StateDir {
+            dir: dir.to_owned(),
+            _lock: lock,
+        })
     }
 
     /// The directory.
@@ -140,7 +153,11 @@ impl StateDir {
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| parse_catalog_line(l).ok_or_else(|| anyhow!("{}/catalog line {}: malformed", self.dir.display(), i + 1)))
+            .map(|(i, l)| {
+                parse_catalog_line(l).ok_or_else(|| {
+                    anyhow!("{}/catalog line {}: malformed", self.dir.display(), i + 1)
+                })
+            })
             .collect()
     }
 
@@ -188,7 +205,17 @@ pub fn parse_catalog_line(l: &str) -> Option<CatalogEntry> {
         .collect::<Option<Vec<_>>>()?;
     let host = it.next()?.to_owned();
     let disk = it.next()?.to_owned();
-    Some(CatalogEntry { id, datestamp, host, disk, level, compression, bytes, stream, parts })
+    Some(CatalogEntry {
+        id,
+        datestamp,
+        host,
+        disk,
+        level,
+        compression,
+        bytes,
+        stream,
+        parts,
+    })
 }
 
 /// Writes the `status` file: on every change, and with the throughput at most every
@@ -215,7 +242,11 @@ impl StatusFile {
 
     /// Replace the status line now.
     pub fn set(&mut self, message: &str) {
-        let s = Status { time: local_ctime(now_secs()), pid: self.pid, message: message.to_owned() };
+        let s = Status {
+            time: local_ctime(now_secs()),
+            pid: self.pid,
+            message: message.to_owned(),
+        };
         // The file is removed and created again (afserver(8)); failures are not fatal.
         let _ = fs::remove_file(&self.path);
         let _ = fs::write(&self.path, s.encode());
@@ -260,9 +291,15 @@ mod tests {
             parts: vec![(1, 2), (3, 1)],
         };
         let l = catalog_line(&e);
-        assert_eq!(l, "3 20240102030405 0 .zst 12345 000000000000dead 1.2,3.1 localhost /srv/my data\n");
+        assert_eq!(
+            l,
+            "3 20240102030405 0 .zst 12345 000000000000dead 1.2,3.1 localhost /srv/my data\n"
+        );
         assert_eq!(parse_catalog_line(l.trim_end()), Some(e));
-        assert_eq!(datestamp(1_704_164_645 - local_offset(1_704_164_645) as u64), "20240102030405");
+        assert_eq!(
+            datestamp(1_704_164_645 - local_offset(1_704_164_645) as u64),
+            "20240102030405"
+        );
     }
 
     #[test]
@@ -277,6 +314,11 @@ mod tests {
         st.tick("Writing cartridge 1", 1000);
         let text = fs::read_to_string(d.path().join("status")).unwrap();
         let parsed = Status::decode(&text).unwrap();
-        assert!(parsed.message.starts_with("Writing cartridge 1, 1000 bytes,"), "{text}");
+        assert!(
+            parsed
+                .message
+                .starts_with("Writing cartridge 1, 1000 bytes,"),
+            "{text}"
+        );
     }
 }

@@ -20,15 +20,32 @@ use common::*;
 fn require_amanda() {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    assert!(root, "this test must run as root: it runs Amanda's amrestore as user `backup` through runuser");
-    let found = ["/usr/sbin/amrestore", "/usr/bin/amrestore"].iter().any(|p| Path::new(p).exists());
-    assert!(found, "amrestore not found: install Debian's amanda-server package (apt-get install amanda-server)");
+    assert!(
+        root,
+        "this test must run as root: it runs Amanda's amrestore as user `backup` through runuser"
+    );
+    let found = ["/usr/sbin/amrestore", "/usr/bin/amrestore"]
+        .iter()
+        .any(|p| Path::new(p).exists());
+    assert!(
+        found,
+        "amrestore not found: install Debian's amanda-server package (apt-get install amanda-server)"
+    );
     let backup = Command::new("id").arg("-u").arg("backup").output().unwrap();
-    assert!(backup.status.success(), "user `backup` is missing (Debian's amanda-server uses it)");
+    assert!(
+        backup.status.success(),
+        "user `backup` is missing (Debian's amanda-server uses it)"
+    );
 }
 
 fn chown_backup(p: &Path) {
-    let ok = Command::new("chown").arg("-R").arg("backup").arg(p).status().unwrap().success();
+    let ok = Command::new("chown")
+        .arg("-R")
+        .arg("backup")
+        .arg(p)
+        .status()
+        .unwrap()
+        .success();
     assert!(ok, "chown -R backup {}", p.display());
 }
 
@@ -43,7 +60,13 @@ fn amrestore(cwd: &Path, args: &[&str]) -> std::process::Output {
 
 fn backup(conf: &Path, src: &Path, disk: &str, zstd: bool) -> (u64, Vec<(u32, u32)>) {
     let mut c = Connection::connect(&pipe_spec(conf)).unwrap();
-    let opts = BackupOptions { host: "localhost".into(), disk: Some(disk.into()), level: 0, zstd, progress: false };
+    let opts = BackupOptions {
+        host: "localhost".into(),
+        disk: Some(disk.into()),
+        level: 0,
+        zstd,
+        progress: false,
+    };
     let (id, _, parts) = c.backup(src, &opts).unwrap();
     c.quit().unwrap();
     (id, parts)
@@ -52,7 +75,10 @@ fn backup(conf: &Path, src: &Path, disk: &str, zstd: bool) -> (u64, Vec<(u32, u3
 #[test]
 fn amrestore_lists_and_restores_our_vtape() {
     require_amanda();
-    let dir = tempfile::Builder::new().prefix("afserver-amanda-").tempdir_in("/tmp").unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("afserver-amanda-")
+        .tempdir_in("/tmp")
+        .unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let src = dir.path().join("src");
     small_tree(&src, 300, 5);
@@ -79,28 +105,60 @@ fn amrestore_lists_and_restores_our_vtape() {
     fs::create_dir(&list_dir).unwrap();
     chown_backup(&list_dir);
     let out = amrestore(&list_dir, &[&slot]);
-    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "amrestore failed:\n{text}");
-    assert!(text.contains("Restoring from tape AF-001 starting with file 1."), "{text}");
-    assert!(text.contains("host localhost disk /srv/sample part 1/UNKNOWN lev 0 comp N program GNUTAR"), "{text}");
-    assert!(text.contains("host localhost disk /srv/multi part 3/UNKNOWN"), "{text}");
+    assert!(
+        text.contains("Restoring from tape AF-001 starting with file 1."),
+        "{text}"
+    );
+    assert!(
+        text.contains("host localhost disk /srv/sample part 1/UNKNOWN lev 0 comp N program GNUTAR"),
+        "{text}"
+    );
+    assert!(
+        text.contains("host localhost disk /srv/multi part 3/UNKNOWN"),
+        "{text}"
+    );
 
     // amrestore -p … | tar -x gives the tree back, plain and zstd-compressed.
     for (disk, sub) in [("/srv/sample", "dest"), ("/srv/zstd", "dest-zstd")] {
         let dest = dir.path().join(sub);
         fs::create_dir(&dest).unwrap();
         let mut am = Command::new("runuser")
-            .args(["-u", "backup", "--", "amrestore", "-p", &slot, "localhost", disk])
+            .args([
+                "-u",
+                "backup",
+                "--",
+                "amrestore",
+                "-p",
+                &slot,
+                "localhost",
+                disk,
+            ])
             .current_dir(&list_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let tar =
-            Command::new("tar").arg("-xf").arg("-").current_dir(&dest).stdin(am.stdout.take().unwrap()).output().unwrap();
+        let tar = Command::new("tar")
+            .arg("-xf")
+            .arg("-")
+            .current_dir(&dest)
+            .stdin(am.stdout.take().unwrap())
+            .output()
+            .unwrap();
         let am_out = am.wait_with_output().unwrap();
-        assert!(am_out.status.success(), "amrestore -p {disk}: {}", String::from_utf8_lossy(&am_out.stderr));
-        assert!(tar.status.success(), "tar -x {disk}: {}", String::from_utf8_lossy(&tar.stderr));
+        assert!(
+            am_out.status.success(),
+            "amrestore -p {disk}: {}",
+            String::from_utf8_lossy(&am_out.stderr)
+        );
+        assert!(
+            tar.status.success(),
+            "tar -x {disk}: {}",
+            String::from_utf8_lossy(&tar.stderr)
+        );
         let n = assert_same_tree(&src, &dest);
         assert!(n > 300);
     }
@@ -109,7 +167,12 @@ fn amrestore_lists_and_restores_our_vtape() {
     let mut part_files: Vec<_> = fs::read_dir(&list_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("localhost._srv_multi."))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("localhost._srv_multi.")
+        })
         .collect();
     part_files.sort();
     assert_eq!(part_files.len(), parts.len());
@@ -119,7 +182,13 @@ fn amrestore_lists_and_restores_our_vtape() {
     }
     let dest2 = dir.path().join("dest2");
     fs::create_dir(&dest2).unwrap();
-    let mut tar = Command::new("tar").arg("-xf").arg("-").current_dir(&dest2).stdin(Stdio::piped()).spawn().unwrap();
+    let mut tar = Command::new("tar")
+        .arg("-xf")
+        .arg("-")
+        .current_dir(&dest2)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
     use std::io::Write;
     tar.stdin.take().unwrap().write_all(&stream).unwrap();
     assert!(tar.wait().unwrap().success());

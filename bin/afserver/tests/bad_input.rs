@@ -16,7 +16,13 @@ use tape_format::{BlockMode, TapeDevice};
 use common::*;
 
 fn opts() -> BackupOptions {
-    BackupOptions { host: "localhost".into(), disk: None, level: 0, zstd: false, progress: false }
+    BackupOptions {
+        host: "localhost".into(),
+        disk: None,
+        level: 0,
+        zstd: false,
+        progress: false,
+    }
 }
 
 fn simh(dir: &Path, extra: &str) -> (String, std::path::PathBuf) {
@@ -39,11 +45,18 @@ fn labelling_checks_pattern_and_never_overwrites_unasked() {
     c.backup(&src, &opts()).unwrap();
     c.quit().unwrap();
     let (ok, out) = afclient(&spec, &["label", "1"]);
-    assert!(!ok && out.contains("cartridge 1 already holds label AF-001") && out.contains("nothing was overwritten"), "{out}");
+    assert!(
+        !ok && out.contains("cartridge 1 already holds label AF-001")
+            && out.contains("nothing was overwritten"),
+        "{out}"
+    );
     let (ok, out) = afclient(&spec, &["list"]);
     assert!(ok && out.contains("localhost:"), "{out}");
     let (ok, out) = afclient(&spec, &["label", "--force", "1"]);
-    assert!(ok && out.contains("1 backup(s) on it removed from the catalog"), "{out}");
+    assert!(
+        ok && out.contains("1 backup(s) on it removed from the catalog"),
+        "{out}"
+    );
     let (_, out) = afclient(&spec, &["list"]);
     assert!(!out.contains("localhost:"), "{out}");
 }
@@ -61,19 +74,32 @@ fn write_protected_and_read_only_cartridges() {
     let before = fs::read(&img).unwrap();
     let mut c = Connection::connect(&spec).unwrap();
     let e = c.backup(&src, &opts()).unwrap_err().to_string();
-    assert!(e.contains("cartridge 1, file 0, block 0: cartridge is write-protected"), "{e}");
+    assert!(
+        e.contains("cartridge 1, file 0, block 0: cartridge is write-protected"),
+        "{e}"
+    );
     assert_eq!(fs::read(&img).unwrap(), before);
     fs::set_permissions(&img, fs::Permissions::from_mode(0o644)).unwrap();
     // Cartridge 1 read-only by server message (afclient -M): the backup goes to 2.
     let (ok, out) = afclient(&spec, &["-M", "readonly 1"]);
     assert!(ok && out.contains("cartridge 1 is read-only"), "{out}");
-    assert_eq!(fs::read_to_string(dir.path().join("state/readonly_tapes")).unwrap(), "1\n");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("state/readonly_tapes")).unwrap(),
+        "1\n"
+    );
     let (_, _, parts) = c.backup(&src, &opts()).unwrap();
     assert_eq!(parts, [(2, 1)]);
-    assert_eq!(fs::read(&img).unwrap(), before, "read-only cartridge untouched");
+    assert_eq!(
+        fs::read(&img).unwrap(),
+        before,
+        "read-only cartridge untouched"
+    );
     let (ok, _) = afclient(&spec, &["message", "writable", "1"]);
     assert!(ok);
-    assert_eq!(fs::read_to_string(dir.path().join("state/readonly_tapes")).unwrap(), "");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("state/readonly_tapes")).unwrap(),
+        ""
+    );
     c.quit().unwrap();
 }
 
@@ -88,27 +114,46 @@ fn wrong_label_and_block_size_that_does_not_fit() {
     c.quit().unwrap();
     // Relabel cartridge 1's image as cartridge 7 behind the server's back.
     {
-        let file = fs::OpenOptions::new().read(true).write(true).open(tapes.join("cart001.tap")).unwrap();
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(tapes.join("cart001.tap"))
+            .unwrap();
         let store = afserver::backend::simh::FileStore::new(file).unwrap();
         let mut t = SimhTape::open(store, BlockMode::Variable { max: 1 << 20 }).unwrap();
-        let cfg = tape_format::WriterConfig { block_size: 32768, max_bytes_per_file: 1, label_prefix: "AF-".into(), set: 1, now: 0 };
+        let cfg = tape_format::WriterConfig {
+            block_size: 32768,
+            max_bytes_per_file: 1,
+            label_prefix: "AF-".into(),
+            set: 1,
+            now: 0,
+        };
         tape_format::write_label(&mut t, &cfg.tapestart(7, "X")).unwrap();
         t.flush().unwrap();
     }
     let dest = dir.path().join("dest");
     let mut c = Connection::connect(&spec).unwrap();
     let e = c.restore(id, &dest, &[], false).unwrap_err().to_string();
-    assert!(e.contains("cartridge 1, file 0, block 0: wrong label: cartridge number 7 found"), "{e}");
+    assert!(
+        e.contains("cartridge 1, file 0, block 0: wrong label: cartridge number 7 found"),
+        "{e}"
+    );
     c.quit().unwrap();
 
     // A server configured for 64 KiB blocks refuses to append to a 32 KiB cartridge.
     let dir = scratch();
     let (spec, _) = simh(dir.path(), "Number Of Cartridges: 1\n");
     assert!(afclient(&spec, &["label", "1"]).0);
-    let (spec64, _) = simh(dir.path(), "Number Of Cartridges: 1\nTape-Blocksize: 65536\n");
+    let (spec64, _) = simh(
+        dir.path(),
+        "Number Of Cartridges: 1\nTape-Blocksize: 65536\n",
+    );
     let mut c = Connection::connect(&spec64).unwrap();
     let e = c.backup(&src, &opts()).unwrap_err().to_string();
-    assert!(e.contains("cartridge 1") && e.contains("block size 32768 does not fit"), "{e}");
+    assert!(
+        e.contains("cartridge 1") && e.contains("block size 32768 does not fit"),
+        "{e}"
+    );
     c.quit().unwrap();
 }
 
@@ -133,7 +178,11 @@ fn damaged_and_truncated_tapes() {
     let src = dir.path().join("src");
     fs::create_dir(&src).unwrap();
     for name in ["a.bin", "b.bin", "c.bin"] {
-        dense_file(&src.join(name), 300_000, name.len() as u64 + name.as_bytes()[0] as u64);
+        dense_file(
+            &src.join(name),
+            300_000,
+            name.len() as u64 + name.as_bytes()[0] as u64,
+        );
     }
     let mut c = Connection::connect(&spec).unwrap();
     let (id, _, parts) = c.backup(&src, &opts()).unwrap();
@@ -155,15 +204,33 @@ fn damaged_and_truncated_tapes() {
     assert_eq!(r.damage.len(), 1, "{r:?}");
     assert_eq!((r.damage[0].0, r.damage[0].1, r.damage[0].2), (1, 1, 12));
     assert_eq!(r.skipped.len(), 1, "{r:?}");
-    assert!(r.skipped[0].1.contains("cartridge 1, file 1, block 12"), "{r:?}");
+    assert!(
+        r.skipped[0].1.contains("cartridge 1, file 1, block 12"),
+        "{r:?}"
+    );
     let lost = r.skipped[0].0.clone();
     assert!(!dest.join(&lost).exists());
     for name in ["a.bin", "b.bin", "c.bin"].iter().filter(|n| **n != lost) {
-        assert_eq!(fs::read(src.join(name)).unwrap(), fs::read(dest.join(name)).unwrap(), "{name}");
+        assert_eq!(
+            fs::read(src.join(name)).unwrap(),
+            fs::read(dest.join(name)).unwrap(),
+            "{name}"
+        );
     }
     // The command-line client reports it and exits non-zero.
-    let (ok, out) = afclient(&spec, &["restore", &id.to_string(), "--to", dir.path().join("d2").to_str().unwrap()]);
-    assert!(!ok && out.contains("skipped") && out.contains("damaged: cartridge 1, file 1, block 12"), "{out}");
+    let (ok, out) = afclient(
+        &spec,
+        &[
+            "restore",
+            &id.to_string(),
+            "--to",
+            dir.path().join("d2").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !ok && out.contains("skipped") && out.contains("damaged: cartridge 1, file 1, block 12"),
+        "{out}"
+    );
 
     // Truncated in the middle of the data: what is before the cut comes back, and the
     // error names the place.
@@ -173,6 +240,9 @@ fn damaged_and_truncated_tapes() {
     let r = c.restore(id, &dest3, &[], false).unwrap();
     let e = r.error.clone().unwrap_or_default();
     assert!(e.contains("cartridge 1"), "{r:?}");
-    assert!(r.damage.iter().any(|d| d.0 == 1 && d.1 == 1 && d.2 == 20), "{r:?}");
+    assert!(
+        r.damage.iter().any(|d| d.0 == 1 && d.1 == 1 && d.2 == 20),
+        "{r:?}"
+    );
     c.quit().unwrap();
 }

@@ -26,7 +26,13 @@ fn make_source(root: &std::path::Path, seed: u64, dense: bool) {
 }
 
 fn opts(zstd: bool) -> BackupOptions {
-    BackupOptions { host: "localhost".into(), disk: None, level: 0, zstd, progress: false }
+    BackupOptions {
+        host: "localhost".into(),
+        disk: None,
+        level: 0,
+        zstd,
+        progress: false,
+    }
 }
 
 #[test]
@@ -50,33 +56,64 @@ fn over_a_pipe_spanning_three_file_backed_cartridges() {
 
     // State files in afbackup's formats.
     let state = dir.path().join("state");
-    let order = CartridgeOrder::decode(&fs::read_to_string(state.join("cartridge_order")).unwrap()).unwrap();
+    let order = CartridgeOrder::decode(&fs::read_to_string(state.join("cartridge_order")).unwrap())
+        .unwrap();
     assert_eq!(order.next(1).map(|x| x.0), Some(2));
     assert_eq!(order.next(2).map(|x| x.0), Some(3));
-    let bot = BytesOnTape::decode(&fs::read_to_string(state.join("bytes_on_tape")).unwrap()).unwrap();
+    let bot =
+        BytesOnTape::decode(&fs::read_to_string(state.join("bytes_on_tape")).unwrap()).unwrap();
     assert!(bot.get(1).unwrap().full && bot.get(2).unwrap().full && !bot.get(3).unwrap().full);
-    assert!(Status::decode(&fs::read_to_string(state.join("status")).unwrap()).unwrap().message.contains("idle"));
+    assert!(
+        Status::decode(&fs::read_to_string(state.join("status")).unwrap())
+            .unwrap()
+            .message
+            .contains("idle")
+    );
 
     // The command-line client lists it.
     let (ok, out) = afclient(&spec, &["list"]);
     assert!(ok, "{out}");
-    assert!(out.contains(&format!("{bytes}")) && out.contains("1.1") && out.contains("3."), "{out}");
-    assert!(out.contains("cartridge 1:") && out.contains("full"), "{out}");
+    assert!(
+        out.contains(&format!("{bytes}")) && out.contains("1.1") && out.contains("3."),
+        "{out}"
+    );
+    assert!(
+        out.contains("cartridge 1:") && out.contains("full"),
+        "{out}"
+    );
 
     let dest = dir.path().join("restore");
     let mut c = Connection::connect(&spec).unwrap();
     let report = c.restore(id, &dest, &[], false).unwrap();
-    assert!(report.damage.is_empty() && report.skipped.is_empty() && report.error.is_none(), "{report:?}");
+    assert!(
+        report.damage.is_empty() && report.skipped.is_empty() && report.error.is_none(),
+        "{report:?}"
+    );
     c.quit().unwrap();
     let n = assert_same_tree(&src, &dest);
     assert!(n > 10_000);
     fs::remove_dir_all(&dest).unwrap();
 
     // Selected files only, through the command-line client.
-    let (ok, out) = afclient(&spec, &["restore", &id.to_string(), "--to", dest.to_str().unwrap(), "d07", "link"]);
+    let (ok, out) = afclient(
+        &spec,
+        &[
+            "restore",
+            &id.to_string(),
+            "--to",
+            dest.to_str().unwrap(),
+            "d07",
+            "link",
+        ],
+    );
     assert!(ok, "{out}");
     assert_same_tree(&src.join("d07"), &dest.join("d07"));
-    assert!(fs::symlink_metadata(dest.join("link")).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(dest.join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert!(!dest.join("big.img").exists() && !dest.join("d08").exists());
 }
 
@@ -85,7 +122,11 @@ fn over_tcp_with_zstd() {
     let dir = scratch();
     let src = dir.path().join("src");
     make_source(&src, 22, false);
-    let conf = config(dir.path(), &format!("simh:{}", dir.path().join("tapes").display()), "Number Of Cartridges: 2\n");
+    let conf = config(
+        dir.path(),
+        &format!("simh:{}", dir.path().join("tapes").display()),
+        "Number Of Cartridges: 2\n",
+    );
     let server = TcpServer::start(&conf);
     let mut c = Connection::connect(&server.addr).unwrap();
     let (id, bytes, parts) = c.backup(&src, &opts(true)).unwrap();
@@ -102,7 +143,10 @@ fn over_tcp_with_zstd() {
 
     let dest = dir.path().join("restore");
     let report = c.restore(id, &dest, &[], false).unwrap();
-    assert!(report.error.is_none() && report.damage.is_empty(), "{report:?}");
+    assert!(
+        report.error.is_none() && report.damage.is_empty(),
+        "{report:?}"
+    );
     assert_same_tree(&src, &dest);
     let dest2 = dir.path().join("restore2");
     c.restore(id2, &dest2, &[], false).unwrap();

@@ -72,7 +72,11 @@ impl CTime {
 
     /// Seconds since the epoch for this time (the weekday is not checked).
     pub fn to_unix(&self) -> i64 {
-        days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day)) * 86_400
+        days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        ) * 86_400
             + i64::from(self.hour) * 3600
             + i64::from(self.minute) * 60
             + i64::from(self.second)
@@ -93,7 +97,13 @@ impl CTime {
             .iter()
             .position(|m| *m == field(4..7))
             .ok_or(DecodeError::BadField("ctime month"))?;
-        if b[3] != b' ' || b[7] != b' ' || b[10] != b' ' || b[13] != b':' || b[16] != b':' || b[19] != b' ' {
+        if b[3] != b' '
+            || b[7] != b' '
+            || b[10] != b' '
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b' '
+        {
             return Err(DecodeError::BadField("ctime"));
         }
         let digits = |r: std::ops::Range<usize>, what| -> Result<u16, DecodeError> {
@@ -103,7 +113,11 @@ impl CTime {
             }
             t.parse().map_err(|_| DecodeError::BadNumber(what))
         };
-        let day = if b[8] == b' ' { digits(9..10, "ctime day")? } else { digits(8..10, "ctime day")? };
+        let day = if b[8] == b' ' {
+            digits(9..10, "ctime day")?
+        } else {
+            digits(8..10, "ctime day")?
+        };
         let t = CTime {
             weekday: weekday as u8,
             month: month as u8 + 1,
@@ -148,12 +162,20 @@ mod tests {
         assert_eq!(CTime::parse("Tue Jan  2 03:04:05 2024").unwrap(), t);
         assert_eq!(t.to_unix(), 1_704_164_645);
         assert_eq!(CTime::from_unix(0).to_string(), "Thu Jan  1 00:00:00 1970");
-        assert_eq!(CTime::from_unix(951_782_400).to_string(), "Tue Feb 29 00:00:00 2000");
+        assert_eq!(
+            CTime::from_unix(951_782_400).to_string(),
+            "Tue Feb 29 00:00:00 2000"
+        );
     }
 
     #[test]
     fn rejects_malformed() {
-        for s in ["Tue Jan  2 03:04:05 202", "Xyz Jan  2 03:04:05 2024", "Tue Jan  2 25:04:05 2024", "Tue Jan 0x 03:04:05 2024"] {
+        for s in [
+            "Tue Jan  2 03:04:05 202",
+            "Xyz Jan  2 03:04:05 2024",
+            "Tue Jan  2 25:04:05 2024",
+            "Tue Jan 0x 03:04:05 2024",
+        ] {
             assert!(CTime::parse(s).is_err(), "{s}");
         }
     }

@@ -23,6 +23,9 @@ pub const LABEL_MARKER: &str = "AF's backup system\n\nINFO HEADER";
 /// The minimum label length.
 pub const LABEL_MIN_LEN: usize = 500;
 
+/// The largest block size a label may name (16 MiB, the largest tape record we handle).
+pub const MAX_LABEL_BLOCKSIZE: u32 = 16 << 20;
+
 /// An afbackup cartridge label.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
@@ -58,6 +61,9 @@ fn text_ok(s: &str) -> bool {
 impl Label {
     /// The label text without padding.
     pub fn encode_text(&self) -> Result<String, EncodeError> {
+        if self.blocksize == 0 || self.blocksize > MAX_LABEL_BLOCKSIZE {
+            return Err(EncodeError::InvalidField("blocksize"));
+        }
         for (v, what) in [
             (Some(&self.labeled), "labeling time"),
             (Some(&self.version), "version"),
@@ -117,10 +123,14 @@ impl Label {
         let number = |tag: &'static str| -> Result<Option<u32>, DecodeError> {
             let Some(v) = value(tag) else { return Ok(None) };
             let digits: &str = &v[..v.bytes().take_while(u8::is_ascii_digit).count()];
-            digits.parse().map(Some).map_err(|_| DecodeError::BadNumber(tag))
+            digits
+                .parse()
+                .map(Some)
+                .map_err(|_| DecodeError::BadNumber(tag))
         };
         Ok(Label {
-            cartridge: number("\nCartridge number:")?.ok_or(DecodeError::Missing("Cartridge number"))?,
+            cartridge: number("\nCartridge number:")?
+                .ok_or(DecodeError::Missing("Cartridge number"))?,
             second: number("2nd cartridge number:")?,
             labeled: value("Labeling time:").unwrap_or("").to_owned(),
             blocksize: number("Tape Blocksize:")?.ok_or(DecodeError::Missing("Tape Blocksize"))?,
@@ -170,6 +180,8 @@ Program version:\t3.5.8\n\nComment:\t\t<labeled automatically>\n"
         let mut l = label();
         l.blocksize = 512;
         assert_eq!(l.encode().unwrap().len(), 512);
+        l.blocksize = 2_024_010_202;
+        assert_eq!(l.encode(), Err(EncodeError::InvalidField("blocksize")));
     }
 
     #[test]
@@ -184,7 +196,10 @@ Program version:\t3.5.8\n\nComment:\t\t<labeled automatically>\n"
 
     #[test]
     fn foreign_blocks_are_not_labels() {
-        assert_eq!(Label::decode(&[0u8; 512]), Err(DecodeError::NotAfbackupLabel));
+        assert_eq!(
+            Label::decode(&[0u8; 512]),
+            Err(DecodeError::NotAfbackupLabel)
+        );
         assert!(Label::decode(b"\nAF's backup system\n\nINFO HEADER\n").is_err());
     }
 }

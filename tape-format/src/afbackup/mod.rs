@@ -7,7 +7,7 @@ mod ranges;
 mod state;
 
 pub use ctime::CTime;
-pub use label::{LABEL_MARKER, LABEL_MIN_LEN, Label, label_len};
+pub use label::{LABEL_MARKER, LABEL_MIN_LEN, Label, MAX_LABEL_BLOCKSIZE, label_len};
 pub use ranges::{RangeItem, RangeSet};
 pub use state::{
     BytesOnTape, BytesOnTapeEntry, CartridgeLocations, CartridgeName, CartridgeNames,

@@ -59,8 +59,16 @@ impl RangeSet {
             let item = match part.split_once('-') {
                 None => RangeItem::Single(parse_u32(part, "range")?),
                 Some((a, b)) => RangeItem::Range {
-                    start: if a.is_empty() { None } else { Some(parse_u32(a, "range start")?) },
-                    end: if b.is_empty() { None } else { Some(parse_u32(b, "range end")?) },
+                    start: if a.is_empty() {
+                        None
+                    } else {
+                        Some(parse_u32(a, "range start")?)
+                    },
+                    end: if b.is_empty() {
+                        None
+                    } else {
+                        Some(parse_u32(b, "range end")?)
+                    },
                 },
             };
             items.push(item);
@@ -99,7 +107,10 @@ impl RangeSet {
                             if lo == hi {
                                 out.push(RangeItem::Single(lo));
                             } else if lo < hi {
-                                out.push(RangeItem::Range { start: Some(lo), end: Some(hi) });
+                                out.push(RangeItem::Range {
+                                    start: Some(lo),
+                                    end: Some(hi),
+                                });
                             }
                         };
                         if n > a {
@@ -120,7 +131,9 @@ impl RangeSet {
 
     /// Every cartridge in the set, ascending, with open ends bound to `num_cartridges`.
     pub fn expand(&self, num_cartridges: u32) -> Vec<u32> {
-        (1..=num_cartridges).filter(|&n| self.contains(n, num_cartridges)).collect()
+        (1..=num_cartridges)
+            .filter(|&n| self.contains(n, num_cartridges))
+            .collect()
     }
 }
 

@@ -75,7 +75,10 @@ fn split_key(l: &str) -> Result<(String, &str), DecodeError> {
 }
 
 fn needs_key_quotes(k: &str) -> bool {
-    k.is_empty() || k.starts_with('"') || k.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\')
+    k.is_empty()
+        || k.starts_with('"')
+        || k.chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '\\')
 }
 
 fn push_key(out: &mut String, k: &str) {
@@ -94,7 +97,10 @@ fn push_key(out: &mut String, k: &str) {
 }
 
 fn cart_key(k: &str, what: &'static str) -> Result<u32, DecodeError> {
-    parse_u32(k.strip_suffix(':').ok_or(DecodeError::BadField(what))?, what)
+    parse_u32(
+        k.strip_suffix(':').ok_or(DecodeError::BadField(what))?,
+        what,
+    )
 }
 
 fn fields<'a, const N: usize>(s: &'a str, what: &'static str) -> Result<[&'a str; N], DecodeError> {
@@ -133,21 +139,24 @@ impl BytesOnTape {
     pub fn decode(text: &str) -> Result<Self, StateError> {
         let mut entries = Vec::new();
         for (n, l) in lines(text) {
-            let e = at(n, (|| {
-                let (k, rest) = l.split_once(' ').ok_or(DecodeError::Missing("counters"))?;
-                let [b, f, full, t] = fields::<4>(rest, "bytes_on_tape")?;
-                Ok(BytesOnTapeEntry {
-                    cart: cart_key(k, "cartridge")?,
-                    bytes: parse_u64(b, "bytes")?,
-                    files: parse_u32(f, "files")?,
-                    full: match full {
-                        "0" => false,
-                        "1" => true,
-                        _ => return Err(DecodeError::BadField("full flag")),
-                    },
-                    time: parse_u64(t, "timestamp")?,
-                })
-            })())?;
+            let e = at(
+                n,
+                (|| {
+                    let (k, rest) = l.split_once(' ').ok_or(DecodeError::Missing("counters"))?;
+                    let [b, f, full, t] = fields::<4>(rest, "bytes_on_tape")?;
+                    Ok(BytesOnTapeEntry {
+                        cart: cart_key(k, "cartridge")?,
+                        bytes: parse_u64(b, "bytes")?,
+                        files: parse_u32(f, "files")?,
+                        full: match full {
+                            "0" => false,
+                            "1" => true,
+                            _ => return Err(DecodeError::BadField("full flag")),
+                        },
+                        time: parse_u64(t, "timestamp")?,
+                    })
+                })(),
+            )?;
             entries.push(e);
         }
         Ok(BytesOnTape { entries })
@@ -157,7 +166,14 @@ impl BytesOnTape {
     pub fn encode(&self) -> String {
         let mut s = String::new();
         for e in &self.entries {
-            s.push_str(&format!("{}: {} {} {} {}\n", e.cart, e.bytes, e.files, u8::from(e.full), e.time));
+            s.push_str(&format!(
+                "{}: {} {} {} {}\n",
+                e.cart,
+                e.bytes,
+                e.files,
+                u8::from(e.full),
+                e.time
+            ));
         }
         s
     }
@@ -212,21 +228,34 @@ impl TapePos {
     pub fn decode(text: &str) -> Result<Self, StateError> {
         let mut entries = Vec::new();
         for (n, l) in lines(text) {
-            let e = at(n, (|| {
-                let (k, rest) = split_key(l)?;
-                let [c, f] = fields::<2>(rest, "tapepos")?;
-                let (cart, file) = (parse_u32(c, "cartridge")?, parse_u32(f, "file")?);
-                let set = k.strip_suffix(':').filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-                Ok(match set {
-                    Some(s) if !l.starts_with('"') => TapePosEntry::Set { set: parse_u32(s, "set")?, cart, file },
-                    _ => {
-                        if k.is_empty() {
-                            return Err(DecodeError::Missing("device"));
+            let e = at(
+                n,
+                (|| {
+                    let (k, rest) = split_key(l)?;
+                    let [c, f] = fields::<2>(rest, "tapepos")?;
+                    let (cart, file) = (parse_u32(c, "cartridge")?, parse_u32(f, "file")?);
+                    let set = k
+                        .strip_suffix(':')
+                        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+                    Ok(match set {
+                        Some(s) if !l.starts_with('"') => TapePosEntry::Set {
+                            set: parse_u32(s, "set")?,
+                            cart,
+                            file,
+                        },
+                        _ => {
+                            if k.is_empty() {
+                                return Err(DecodeError::Missing("device"));
+                            }
+                            TapePosEntry::Device {
+                                device: k,
+                                cart,
+                                file,
+                            }
                         }
-                        TapePosEntry::Device { device: k, cart, file }
-                    }
-                })
-            })())?;
+                    })
+                })(),
+            )?;
             entries.push(e);
         }
         Ok(TapePos { entries })
@@ -237,10 +266,16 @@ impl TapePos {
         let mut s = String::new();
         for e in &self.entries {
             match e {
-                TapePosEntry::Set { set, cart, file } => s.push_str(&format!("{set}: {cart} {file}\n")),
+                TapePosEntry::Set { set, cart, file } => {
+                    s.push_str(&format!("{set}: {cart} {file}\n"))
+                }
                 TapePosEntry::Device { device, cart, file } => {
                     // A device name that looks like a set key is quoted so it reads back as a device.
-                    if device.ends_with(':') && device[..device.len() - 1].bytes().all(|b| b.is_ascii_digit()) {
+                    if device.ends_with(':')
+                        && device[..device.len() - 1]
+                            .bytes()
+                            .all(|b| b.is_ascii_digit())
+                    {
                         s.push('"');
                         s.push_str(device);
                         s.push('"');
@@ -281,11 +316,19 @@ impl TapePos {
             if let TapePosEntry::Device { device: d, .. } = e
                 && d == device
             {
-                *e = TapePosEntry::Device { device: device.to_owned(), cart, file };
+                *e = TapePosEntry::Device {
+                    device: device.to_owned(),
+                    cart,
+                    file,
+                };
                 return;
             }
         }
-        self.entries.push(TapePosEntry::Device { device: device.to_owned(), cart, file });
+        self.entries.push(TapePosEntry::Device {
+            device: device.to_owned(),
+            cart,
+            file,
+        });
     }
 }
 
@@ -301,10 +344,13 @@ impl PreciousTapes {
     pub fn decode(text: &str) -> Result<Self, StateError> {
         let mut entries = Vec::new();
         for (n, l) in lines(text) {
-            let e = at(n, (|| {
-                let (k, rest) = split_key(l)?;
-                Ok((k, RangeSet::parse(rest)?))
-            })())?;
+            let e = at(
+                n,
+                (|| {
+                    let (k, rest) = split_key(l)?;
+                    Ok((k, RangeSet::parse(rest)?))
+                })(),
+            )?;
             entries.push(e);
         }
         Ok(PreciousTapes { entries })
@@ -324,7 +370,9 @@ impl PreciousTapes {
 
     /// Whether any client needs cartridge `n`.
     pub fn contains(&self, n: u32, num_cartridges: u32) -> bool {
-        self.entries.iter().any(|(_, r)| r.contains(n, num_cartridges))
+        self.entries
+            .iter()
+            .any(|(_, r)| r.contains(n, num_cartridges))
     }
 }
 
@@ -367,7 +415,9 @@ impl ReadonlyTapes {
         }
         match self.lines.last_mut() {
             Some(r) => r.insert(n, num_cartridges),
-            None => self.lines.push(RangeSet { items: vec![super::RangeItem::Single(n)] }),
+            None => self.lines.push(RangeSet {
+                items: vec![super::RangeItem::Single(n)],
+            }),
         }
     }
 
@@ -403,19 +453,22 @@ impl CartridgeOrder {
     pub fn decode(text: &str) -> Result<Self, StateError> {
         let mut entries = Vec::new();
         for (n, l) in lines(text) {
-            let e = at(n, (|| {
-                let v: Vec<&str> = l.split(' ').collect();
-                let (cart, next, file) = match v.as_slice() {
-                    [c, "->", nc] => (c, nc, None),
-                    [c, "->", nc, nf] => (c, nc, Some(parse_u32(nf, "next file")?)),
-                    _ => return Err(DecodeError::BadField("cartridge_order")),
-                };
-                Ok(OrderEntry {
-                    cart: parse_u32(cart, "cartridge")?,
-                    next_cart: parse_u32(next, "next cartridge")?,
-                    next_file: file,
-                })
-            })())?;
+            let e = at(
+                n,
+                (|| {
+                    let v: Vec<&str> = l.split(' ').collect();
+                    let (cart, next, file) = match v.as_slice() {
+                        [c, "->", nc] => (c, nc, None),
+                        [c, "->", nc, nf] => (c, nc, Some(parse_u32(nf, "next file")?)),
+                        _ => return Err(DecodeError::BadField("cartridge_order")),
+                    };
+                    Ok(OrderEntry {
+                        cart: parse_u32(cart, "cartridge")?,
+                        next_cart: parse_u32(next, "next cartridge")?,
+                        next_file: file,
+                    })
+                })(),
+            )?;
             entries.push(e);
         }
         Ok(CartridgeOrder { entries })
@@ -455,7 +508,11 @@ impl CartridgeOrder {
                 e.next_file = Some(0);
             }
         }
-        let entry = OrderEntry { cart, next_cart, next_file: Some(next_file) };
+        let entry = OrderEntry {
+            cart,
+            next_cart,
+            next_file: Some(next_file),
+        };
         match self.entries.iter_mut().find(|e| e.cart == cart) {
             Some(e) => *e = entry,
             None => {
@@ -478,10 +535,13 @@ impl TapeUses {
     pub fn decode(text: &str) -> Result<Self, StateError> {
         let mut entries = Vec::new();
         for (n, l) in lines(text) {
-            let e = at(n, (|| {
-                let [k, c] = fields::<2>(l, "tape_uses")?;
-                Ok((cart_key(k, "cartridge")?, parse_u64(c, "count")?))
-            })())?;
+            let e = at(
+                n,
+                (|| {
+                    let [k, c] = fields::<2>(l, "tape_uses")?;
+                    Ok((cart_key(k, "cartridge")?, parse_u64(c, "count")?))
+                })(),
+            )?;
             entries.push(e);
         }
         Ok(TapeUses { entries })
@@ -489,7 +549,10 @@ impl TapeUses {
 
     /// Write the file.
     pub fn encode(&self) -> String {
-        self.entries.iter().map(|(c, n)| format!("{c}: {n}\n")).collect()
+        self.entries
+            .iter()
+            .map(|(c, n)| format!("{c}: {n}\n"))
+            .collect()
     }
 
     /// Count one more use of `cart` and return the new count.
@@ -546,33 +609,40 @@ impl CartridgeLocations {
     pub fn decode(text: &str) -> Result<Self, StateError> {
         let mut entries = Vec::new();
         for (n, l) in lines(text) {
-            let e = at(n, (|| {
-                let (k, rest) = l.split_once(' ').ok_or(DecodeError::Missing("location"))?;
-                let cart = cart_key(k, "cartridge")?;
-                let v: Vec<&str> = rest.split(' ').collect();
-                let class = |w: &str| match w {
-                    "drive" => Some(LocationClass::Drive),
-                    "slot" => Some(LocationClass::Slot),
-                    "loadport" => Some(LocationClass::Loadport),
-                    _ => None,
-                };
-                let loc = match v.as_slice() {
-                    [dev, c, num]
-                        if !dev.is_empty()
-                            && class(c).is_some()
-                            && !num.is_empty()
-                            && num.bytes().all(|b| b.is_ascii_digit())
-                            && !num.starts_with('0') =>
-                    {
-                        match (class(c), num.parse()) {
-                            (Some(class), Ok(n)) => Location::Changer { device: (*dev).to_owned(), class, n },
-                            _ => Location::FreeText(rest.to_owned()),
+            let e = at(
+                n,
+                (|| {
+                    let (k, rest) = l.split_once(' ').ok_or(DecodeError::Missing("location"))?;
+                    let cart = cart_key(k, "cartridge")?;
+                    let v: Vec<&str> = rest.split(' ').collect();
+                    let class = |w: &str| match w {
+                        "drive" => Some(LocationClass::Drive),
+                        "slot" => Some(LocationClass::Slot),
+                        "loadport" => Some(LocationClass::Loadport),
+                        _ => None,
+                    };
+                    let loc = match v.as_slice() {
+                        [dev, c, num]
+                            if !dev.is_empty()
+                                && class(c).is_some()
+                                && !num.is_empty()
+                                && num.bytes().all(|b| b.is_ascii_digit())
+                                && !num.starts_with('0') =>
+                        {
+                            match (class(c), num.parse()) {
+                                (Some(class), Ok(n)) => Location::Changer {
+                                    device: (*dev).to_owned(),
+                                    class,
+                                    n,
+                                },
+                                _ => Location::FreeText(rest.to_owned()),
+                            }
                         }
-                    }
-                    _ => Location::FreeText(rest.to_owned()),
-                };
-                Ok((cart, loc))
-            })())?;
+                        _ => Location::FreeText(rest.to_owned()),
+                    };
+                    Ok((cart, loc))
+                })(),
+            )?;
             entries.push(e);
         }
         Ok(CartridgeLocations { entries })
@@ -624,14 +694,21 @@ impl CartridgeNames {
     pub fn decode(text: &str) -> Result<Self, StateError> {
         let mut entries = Vec::new();
         for (n, l) in lines(text) {
-            let e = at(n, (|| {
-                let (k, rest) = l.split_once(' ').ok_or(DecodeError::Missing("barcode"))?;
-                let (barcode, comment) = split_key(rest)?;
-                if !no_newline(comment) {
-                    return Err(DecodeError::BadField("comment"));
-                }
-                Ok(CartridgeName { cart: cart_key(k, "cartridge")?, barcode, comment: comment.to_owned() })
-            })())?;
+            let e = at(
+                n,
+                (|| {
+                    let (k, rest) = l.split_once(' ').ok_or(DecodeError::Missing("barcode"))?;
+                    let (barcode, comment) = split_key(rest)?;
+                    if !no_newline(comment) {
+                        return Err(DecodeError::BadField("comment"));
+                    }
+                    Ok(CartridgeName {
+                        cart: cart_key(k, "cartridge")?,
+                        barcode,
+                        comment: comment.to_owned(),
+                    })
+                })(),
+            )?;
             entries.push(e);
         }
         Ok(CartridgeNames { entries })
@@ -699,13 +776,27 @@ pub struct Status {
 impl Status {
     /// Parse the file (its first non-blank line).
     pub fn decode(text: &str) -> Result<Self, StateError> {
-        let (n, l) = lines(text).next().ok_or(StateError { line: 1, kind: DecodeError::Missing("status line") })?;
-        at(n, (|| {
-            let time = CTime::parse(l.get(..24).ok_or(DecodeError::Truncated("status"))?)?;
-            let rest = l[24..].strip_prefix(" [").ok_or(DecodeError::BadField("status pid"))?;
-            let (pid, msg) = rest.split_once("], ").ok_or(DecodeError::BadField("status pid"))?;
-            Ok(Status { time, pid: parse_u32(pid, "pid")?, message: msg.to_owned() })
-        })())
+        let (n, l) = lines(text).next().ok_or(StateError {
+            line: 1,
+            kind: DecodeError::Missing("status line"),
+        })?;
+        at(
+            n,
+            (|| {
+                let time = CTime::parse(l.get(..24).ok_or(DecodeError::Truncated("status"))?)?;
+                let rest = l[24..]
+                    .strip_prefix(" [")
+                    .ok_or(DecodeError::BadField("status pid"))?;
+                let (pid, msg) = rest
+                    .split_once("], ")
+                    .ok_or(DecodeError::BadField("status pid"))?;
+                Ok(Status {
+                    time,
+                    pid: parse_u32(pid, "pid")?,
+                    message: msg.to_owned(),
+                })
+            })(),
+        )
     }
 
     /// Write the file.
@@ -726,15 +817,47 @@ mod tests {
 
     #[test]
     fn seed_examples_read_back_unchanged() {
-        same("3: 1234567890 17 1 1704164645\n", BytesOnTape::decode, BytesOnTape::encode);
-        same("1: 3 18\n/dev/nst0 3 17\n", TapePos::decode, TapePos::encode);
-        same("\"host a\" 1-3,7\nhostb 2\n", PreciousTapes::decode, PreciousTapes::encode);
-        same("2-4,9\n-2\n8-\n", ReadonlyTapes::decode, ReadonlyTapes::encode);
-        same("5 -> 8 1\n6 -> 0 0\n7 -> 9\n", CartridgeOrder::decode, CartridgeOrder::encode);
+        same(
+            "3: 1234567890 17 1 1704164645\n",
+            BytesOnTape::decode,
+            BytesOnTape::encode,
+        );
+        same(
+            "1: 3 18\n/dev/nst0 3 17\n",
+            TapePos::decode,
+            TapePos::encode,
+        );
+        same(
+            "\"host a\" 1-3,7\nhostb 2\n",
+            PreciousTapes::decode,
+            PreciousTapes::encode,
+        );
+        same(
+            "2-4,9\n-2\n8-\n",
+            ReadonlyTapes::decode,
+            ReadonlyTapes::encode,
+        );
+        same(
+            "5 -> 8 1\n6 -> 0 0\n7 -> 9\n",
+            CartridgeOrder::decode,
+            CartridgeOrder::encode,
+        );
         same("5: 3\n", TapeUses::decode, TapeUses::encode);
-        same("6: /dev/rmt/stctl0 slot 6\n7: offsite box 2\n", CartridgeLocations::decode, CartridgeLocations::encode);
-        same("6: \"\" offsite box 2\n7: ABC123\n8: \"A B\" x\n", CartridgeNames::decode, CartridgeNames::encode);
-        same("32768\n8192\n", EverUsedBlocksizes::decode, EverUsedBlocksizes::encode);
+        same(
+            "6: /dev/rmt/stctl0 slot 6\n7: offsite box 2\n",
+            CartridgeLocations::decode,
+            CartridgeLocations::encode,
+        );
+        same(
+            "6: \"\" offsite box 2\n7: ABC123\n8: \"A B\" x\n",
+            CartridgeNames::decode,
+            CartridgeNames::encode,
+        );
+        same(
+            "32768\n8192\n",
+            EverUsedBlocksizes::decode,
+            EverUsedBlocksizes::encode,
+        );
         same(
             "Tue Jan  2 03:04:05 2024 [812], Device /dev/nst0 is idle.\n",
             Status::decode,
@@ -747,7 +870,13 @@ mod tests {
         let b = BytesOnTape::decode("3: 1234567890 17 1 1704164645\n").unwrap();
         assert_eq!(
             b.get(3),
-            Some(&BytesOnTapeEntry { cart: 3, bytes: 1_234_567_890, files: 17, full: true, time: 1_704_164_645 })
+            Some(&BytesOnTapeEntry {
+                cart: 3,
+                bytes: 1_234_567_890,
+                files: 17,
+                full: true,
+                time: 1_704_164_645
+            })
         );
         let t = TapePos::decode("1: 3 18\n/dev/nst0 3 17\n").unwrap();
         assert_eq!(t.set_position(1), Some((3, 18)));
@@ -756,16 +885,24 @@ mod tests {
         assert_eq!(o.next(7), Some((9, 1)));
         assert_eq!(o.next(6), None);
         let r = ReadonlyTapes::decode("2-4,9\n-2\n8-\n").unwrap();
-        assert_eq!((1..=12).filter(|&n| r.contains(n, 12)).collect::<Vec<_>>(), [1, 2, 3, 4, 8, 9, 10, 11, 12]);
+        assert_eq!(
+            (1..=12).filter(|&n| r.contains(n, 12)).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 8, 9, 10, 11, 12]
+        );
         let l = CartridgeLocations::decode("6: /dev/rmt/stctl0 slot 6\n").unwrap();
         assert_eq!(
             l.entries[0].1,
-            Location::Changer { device: "/dev/rmt/stctl0".into(), class: LocationClass::Slot, n: 6 }
+            Location::Changer {
+                device: "/dev/rmt/stctl0".into(),
+                class: LocationClass::Slot,
+                n: 6
+            }
         );
         let n = CartridgeNames::decode("6: \"\" offsite box 2\n").unwrap();
         assert_eq!(n.entries[0].barcode, "");
         assert_eq!(n.entries[0].comment, "offsite box 2");
-        let s = Status::decode("Tue Jan  2 03:04:05 2024 [812], Device /dev/nst0 is idle.\n").unwrap();
+        let s =
+            Status::decode("Tue Jan  2 03:04:05 2024 [812], Device /dev/nst0 is idle.\n").unwrap();
         assert_eq!(s.pid, 812);
         assert_eq!(s.time.to_unix(), 1_704_164_645);
     }
@@ -773,7 +910,9 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         assert_eq!(
-            BytesOnTape::decode("1: 1 1 0 1\n2 5 1 0 1\n").unwrap_err().line,
+            BytesOnTape::decode("1: 1 1 0 1\n2 5 1 0 1\n")
+                .unwrap_err()
+                .line,
             2
         );
         assert!(CartridgeOrder::decode("5 => 8\n").is_err());
@@ -786,7 +925,13 @@ mod tests {
     fn mutators_keep_afbackup_order() {
         let mut b = BytesOnTape::default();
         for c in [3, 1, 2, 1] {
-            b.set(BytesOnTapeEntry { cart: c, bytes: 10, files: 1, full: false, time: 0 });
+            b.set(BytesOnTapeEntry {
+                cart: c,
+                bytes: 10,
+                files: 1,
+                full: false,
+                time: 0,
+            });
         }
         assert_eq!(b.encode(), "1: 10 1 0 0\n2: 10 1 0 0\n3: 10 1 0 0\n");
         let mut o = CartridgeOrder::default();

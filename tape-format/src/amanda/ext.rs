@@ -33,7 +33,10 @@ pub struct VolumeInfo {
     pub labeled: Option<u64>,
 }
 
-fn num<T: std::str::FromStr>(v: Option<&str>, what: &'static str) -> Result<Option<T>, DecodeError> {
+fn num<T: std::str::FromStr>(
+    v: Option<&str>,
+    what: &'static str,
+) -> Result<Option<T>, DecodeError> {
     v.map(|s| {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(DecodeError::BadNumber(what));
@@ -101,23 +104,34 @@ impl PartInfo {
         let Some(s) = extra_value(extra, "X-TF-STREAM") else {
             return Ok(None);
         };
-        if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() != 16
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(DecodeError::BadField("X-TF-STREAM"));
         }
-        let stream = u64::from_str_radix(s, 16).map_err(|_| DecodeError::BadNumber("X-TF-STREAM"))?;
+        let stream =
+            u64::from_str_radix(s, 16).map_err(|_| DecodeError::BadNumber("X-TF-STREAM"))?;
         let offset = num(extra_value(extra, "X-TF-OFFSET"), "X-TF-OFFSET")?
             .ok_or(DecodeError::Missing("X-TF-OFFSET"))?;
         let prev = match extra_value(extra, "X-TF-PREV") {
             None => None,
             Some(v) => {
-                let (c, f) = v.split_once(' ').ok_or(DecodeError::BadField("X-TF-PREV"))?;
+                let (c, f) = v
+                    .split_once(' ')
+                    .ok_or(DecodeError::BadField("X-TF-PREV"))?;
                 Some((
                     num(Some(c), "X-TF-PREV")?.unwrap_or(0),
                     num(Some(f), "X-TF-PREV")?.unwrap_or(0),
                 ))
             }
         };
-        Ok(Some(PartInfo { stream, offset, prev }))
+        Ok(Some(PartInfo {
+            stream,
+            offset,
+            prev,
+        }))
     }
 
     /// The extension lines, in FORMAT.md order.
@@ -139,19 +153,41 @@ mod tests {
 
     #[test]
     fn volume_info_round_trip() {
-        let v = VolumeInfo { cart: 7, cart2: Some(3), set: Some(1), blocksize: Some(32768), labeled: Some(1704164645) };
-        let t = TapeStart { datestamp: "X".into(), label: "AF-007".into(), extra: v.to_lines() };
+        let v = VolumeInfo {
+            cart: 7,
+            cart2: Some(3),
+            set: Some(1),
+            blocksize: Some(32768),
+            labeled: Some(1704164645),
+        };
+        let t = TapeStart {
+            datestamp: "X".into(),
+            label: "AF-007".into(),
+            extra: v.to_lines(),
+        };
         assert_eq!(VolumeInfo::from_tapestart(&t).unwrap(), Some(v));
         assert!(v.names(7) && v.names(3) && !v.names(1));
-        let plain = TapeStart { datestamp: "X".into(), label: "L".into(), extra: vec![] };
+        let plain = TapeStart {
+            datestamp: "X".into(),
+            label: "L".into(),
+            extra: vec![],
+        };
         assert_eq!(VolumeInfo::from_tapestart(&plain).unwrap(), None);
-        let bad = TapeStart { datestamp: "X".into(), label: "L".into(), extra: vec!["X-TF-CART=-1".into()] };
+        let bad = TapeStart {
+            datestamp: "X".into(),
+            label: "L".into(),
+            extra: vec!["X-TF-CART=-1".into()],
+        };
         assert!(VolumeInfo::from_tapestart(&bad).is_err());
     }
 
     #[test]
     fn part_info_round_trip() {
-        let p = PartInfo { stream: 0x0123_4567_89ab_cdef, offset: 65536, prev: Some((2, 5)) };
+        let p = PartInfo {
+            stream: 0x0123_4567_89ab_cdef,
+            offset: 65536,
+            prev: Some((2, 5)),
+        };
         assert_eq!(PartInfo::from_extra(&p.to_lines()).unwrap(), Some(p));
         assert_eq!(PartInfo::from_extra(&[]).unwrap(), None);
         assert!(PartInfo::from_extra(&["X-TF-STREAM=zz".into()]).is_err());

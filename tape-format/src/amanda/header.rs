@@ -192,10 +192,9 @@ impl TapeStart {
 }
 
 pub(crate) fn extra_value<'a>(extra: &'a [String], key: &str) -> Option<&'a str> {
-    extra.iter().find_map(|l| {
-        l.strip_prefix(key)
-            .and_then(|rest| rest.strip_prefix('='))
-    })
+    extra
+        .iter()
+        .find_map(|l| l.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
 }
 
 fn valid_datestamp(d: &str) -> bool {
@@ -203,7 +202,10 @@ fn valid_datestamp(d: &str) -> bool {
 }
 
 fn valid_word(s: &str) -> bool {
-    !s.is_empty() && !s.bytes().any(|b| b == b' ' || b == b'\n' || b == 0 || b == b'"')
+    !s.is_empty()
+        && !s
+            .bytes()
+            .any(|b| b == b' ' || b == b'\n' || b == 0 || b == b'"')
 }
 
 fn valid_line(s: &str) -> bool {
@@ -355,7 +357,10 @@ impl Header {
     }
 }
 
-fn expect<'a>(it: &mut impl Iterator<Item = &'a str>, word: &'static str) -> Result<(), DecodeError> {
+fn expect<'a>(
+    it: &mut impl Iterator<Item = &'a str>,
+    word: &'static str,
+) -> Result<(), DecodeError> {
     match it.next() {
         Some(w) if w == word => Ok(()),
         Some(_) => Err(DecodeError::BadField(word)),
@@ -393,7 +398,9 @@ fn parse_crc(s: &str) -> Result<Crc, DecodeError> {
     if !crc_hex_canonical(s) {
         return Err(DecodeError::BadField("CRC"));
     }
-    let size = size.parse().map_err(|_| DecodeError::BadNumber("CRC size"))?;
+    let size = size
+        .parse()
+        .map_err(|_| DecodeError::BadNumber("CRC size"))?;
     Ok(Crc { crc, size })
 }
 
@@ -478,7 +485,9 @@ fn decode_dump<'a>(
         } else if let Some(v) = line.strip_prefix("PARTIAL=") {
             d.partial = v.eq_ignore_ascii_case("yes");
         } else if let Some(v) = line.strip_prefix("ORIGSIZE=") {
-            d.orig_size = Some(v.parse().map_err(|_| DecodeError::BadNumber("ORIGSIZE"))?);
+            // Amanda treats 0 as "not set" and does not write it.
+            let v: u64 = v.parse().map_err(|_| DecodeError::BadNumber("ORIGSIZE"))?;
+            d.orig_size = (v > 0).then_some(v);
         } else if let Some(v) = line.strip_prefix("NATIVE-CRC=") {
             d.native_crc = Some(parse_crc(v)?);
         } else if let Some(v) = line.strip_prefix("CLIENT-CRC=") {
@@ -607,13 +616,19 @@ fn encode_dump(d: &DumpFile, s: &mut String, block: usize) -> Result<(), EncodeE
         Side::Client => client,
     };
     if let Some((sd, v)) = &d.custom_compress {
-        word(side(*sd, "server_custom_compress", "client_custom_compress"), v)?;
+        word(
+            side(*sd, "server_custom_compress", "client_custom_compress"),
+            v,
+        )?;
     }
     if let Some((sd, v)) = &d.encrypt {
         word(side(*sd, "server_encrypt", "client_encrypt"), v)?;
     }
     if let Some((sd, v)) = &d.decrypt_option {
-        word(side(*sd, "server_decrypt_option", "client_decrypt_option"), v)?;
+        word(
+            side(*sd, "server_decrypt_option", "client_decrypt_option"),
+            v,
+        )?;
     }
     s.push('\n');
     let mut line = |prefix: &str, v: &str| -> Result<(), EncodeError> {
@@ -671,7 +686,7 @@ fn encode_dump(d: &DumpFile, s: &mut String, block: usize) -> Result<(), EncodeE
     s.push('\n');
     s.push_str("\tdd if=<tape> ");
     if let Some(bs) = d.blocksize {
-        if bs == 0 || bs % 1024 != 0 {
+        if bs == 0 || !bs.is_multiple_of(1024) {
             return Err(EncodeError::InvalidField("blocksize"));
         }
         s.push_str(&format!("bs={}k ", bs / 1024));
@@ -695,7 +710,9 @@ fn encode_dump(d: &DumpFile, s: &mut String, block: usize) -> Result<(), EncodeE
             }
             if d.decrypt_cmd.is_some() && d.uncompress_cmd.is_none() {
                 // Two commands would read back as uncompress | recover.
-                return Err(EncodeError::InvalidField("decrypt_cmd without uncompress_cmd"));
+                return Err(EncodeError::InvalidField(
+                    "decrypt_cmd without uncompress_cmd",
+                ));
             }
             if !cmd_ok(r, false) {
                 return Err(EncodeError::InvalidField("recover_cmd"));
@@ -780,7 +797,9 @@ mod tests {
     #[test]
     fn legacy_netdump_and_program_optional() {
         let h = Header::decode(b"NETDUMP: FILE 19990101 h /d lev 1 comp .gz\n").unwrap();
-        let Header::Dump(d) = h else { panic!("not a dump") };
+        let Header::Dump(d) = h else {
+            panic!("not a dump")
+        };
         assert_eq!(d.program, None);
         assert_eq!(d.compression.as_deref(), Some(".gz"));
         assert_eq!(d.level, 1);
@@ -799,9 +818,18 @@ mod tests {
         d.application = Some("amgtar".into());
         d.partial = true;
         d.orig_size = Some(99);
-        d.native_crc = Some(Crc { crc: 0xdeadbeef, size: 1234 });
-        d.client_crc = Some(Crc { crc: 0x0badf00d, size: 12 });
-        d.server_crc = Some(Crc { crc: 0x12345678, size: 5 });
+        d.native_crc = Some(Crc {
+            crc: 0xdeadbeef,
+            size: 1234,
+        });
+        d.client_crc = Some(Crc {
+            crc: 0x0badf00d,
+            size: 12,
+        });
+        d.server_crc = Some(Crc {
+            crc: 0x12345678,
+            size: 5,
+        });
         d.dle = Some("<dle>\nENDDLE\n</dle>".into());
         d.blocksize = Some(65536);
         d.decrypt_cmd = Some("/usr/bin/gpg -d |".into());

@@ -17,7 +17,12 @@ pub fn vtape_file_name(file: u32, header: &Header) -> String {
     let clean = |s: &str| s.replace(['/', ':', '\\'], "_");
     match header {
         Header::TapeStart(t) => format!("{file:05}.{}", clean(&t.label)),
-        Header::Dump(d) => format!("{file:05}.{}.{}.{}", clean(&d.host), clean(&d.disk), d.level),
+        Header::Dump(d) => format!(
+            "{file:05}.{}.{}.{}",
+            clean(&d.host),
+            clean(&d.disk),
+            d.level
+        ),
         Header::TapeEnd(_) => format!("{file:05}.TAPEEND"),
         Header::Noop => format!("{file:05}.NOOP"),
     }
@@ -38,9 +43,18 @@ mod tests {
 
     #[test]
     fn vtape_names() {
-        let t = Header::TapeStart(TapeStart { datestamp: "X".into(), label: "TEST-001".into(), extra: vec![] });
+        let t = Header::TapeStart(TapeStart {
+            datestamp: "X".into(),
+            label: "TEST-001".into(),
+            extra: vec![],
+        });
         assert_eq!(vtape_file_name(0, &t), "00000.TEST-001");
-        let d = Header::Dump(Box::new(DumpFile::new("20240102", "localhost", "/etc/sample", 0)));
+        let d = Header::Dump(Box::new(DumpFile::new(
+            "20240102",
+            "localhost",
+            "/etc/sample",
+            0,
+        )));
         assert_eq!(vtape_file_name(1, &d), "00001.localhost._etc_sample.0");
         assert_eq!(vtape_file_number("00001.localhost._etc_sample.0"), Some(1));
         assert_eq!(vtape_file_number("00000-lock"), None);

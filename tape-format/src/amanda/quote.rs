@@ -10,8 +10,7 @@ use crate::error::DecodeError;
 /// Whether `s` must be quoted.
 pub(crate) fn needs_quoting(s: &str) -> bool {
     s.is_empty()
-        || s
-            .bytes()
+        || s.bytes()
             .any(|b| matches!(b, b':' | b'\'' | b'\\' | b'"' | 0x7F) || b <= b' ' || b >= 0x80)
 }
 
@@ -109,7 +108,10 @@ pub(crate) fn tokens(line: &str) -> Result<Vec<&str>, DecodeError> {
             // A quoted token ends at its closing quote; anything glued to it is part of
             // the next token.
             let end = i.min(bytes.len());
-            out.push(line.get(start..end).ok_or(DecodeError::BadQuoting("header line"))?);
+            out.push(
+                line.get(start..end)
+                    .ok_or(DecodeError::BadQuoting("header line"))?,
+            );
         } else {
             while i < bytes.len() && bytes[i] != b' ' {
                 i += 1;
@@ -145,7 +147,15 @@ mod tests {
 
     #[test]
     fn unquote_inverts_quote() {
-        for s in ["", "plain", "C:/My Docs", "tab\there", "q\"uote", "back\\slash", "nl\nff\u{c}"] {
+        for s in [
+            "",
+            "plain",
+            "C:/My Docs",
+            "tab\there",
+            "q\"uote",
+            "back\\slash",
+            "nl\nff\u{c}",
+        ] {
             assert_eq!(unquote(&q(s)).unwrap(), s);
         }
         assert_eq!(unquote("\"\\101\"").unwrap(), "A");
@@ -156,7 +166,18 @@ mod tests {
     #[test]
     fn tokenizer_keeps_quoted_spaces() {
         let t = tokens("AMANDA: FILE 2024 host \"C:/My Docs\"  lev 0").unwrap();
-        assert_eq!(t, ["AMANDA:", "FILE", "2024", "host", "\"C:/My Docs\"", "lev", "0"]);
+        assert_eq!(
+            t,
+            [
+                "AMANDA:",
+                "FILE",
+                "2024",
+                "host",
+                "\"C:/My Docs\"",
+                "lev",
+                "0"
+            ]
+        );
         assert!(tokens("a \"b").is_err());
     }
 }

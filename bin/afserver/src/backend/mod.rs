@@ -8,7 +8,9 @@ pub mod vtape;
 use std::path::PathBuf;
 use std::process::Command;
 
-use tape_format::{BlockMode, DeviceError, Library, Position, ReadOutcome, TapeDevice, WriteOutcome};
+use tape_format::{
+    BlockMode, DeviceError, Library, Position, ReadOutcome, TapeDevice, WriteOutcome,
+};
 
 use crate::config::{Config, Device};
 
@@ -127,11 +129,20 @@ impl Library for AnyLibrary {
         let cap = (self.capacity > 0).then_some((self.capacity, self.early_warning));
         self.drive = match &self.device {
             Device::Simh(dir) => Box::new(simh::open_cartridge(dir, cart, self.block_size, cap)?),
-            Device::Vtape(dir) => Box::new(vtape::VtapeDevice::open(&vtape::slot_path(dir, cart), self.block_size, cap)?),
+            Device::Vtape(dir) => Box::new(vtape::VtapeDevice::open(
+                &vtape::slot_path(dir, cart),
+                self.block_size,
+                cap,
+            )?),
             Device::Tape(path) => {
                 if let Some(cmd) = &self.change_command {
                     let cmd = cmd.replace("%c", &cart.to_string());
-                    let ok = Command::new("sh").arg("-c").arg(&cmd).status().map(|s| s.success()).unwrap_or(false);
+                    let ok = Command::new("sh")
+                        .arg("-c")
+                        .arg(&cmd)
+                        .status()
+                        .map(|s| s.success())
+                        .unwrap_or(false);
                     if !ok {
                         return Err(DeviceError::Io("change-cartridge command failed"));
                     }

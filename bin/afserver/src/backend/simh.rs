@@ -42,22 +42,28 @@ impl ImageStore for FileStore {
     }
 
     fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), DeviceError> {
-        self.file.write_all_at(data, offset).map_err(|e| match e.raw_os_error() {
-            Some(libc::ENOSPC) => DeviceError::EndOfMedium,
-            _ => DeviceError::Io("writing the tape image failed"),
-        })?;
+        self.file
+            .write_all_at(data, offset)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ENOSPC) => DeviceError::EndOfMedium,
+                _ => DeviceError::Io("writing the tape image failed"),
+            })?;
         self.len = self.len.max(offset + data.len() as u64);
         Ok(())
     }
 
     fn set_len(&mut self, len: u64) -> Result<(), DeviceError> {
-        self.file.set_len(len).map_err(|_| DeviceError::Io("truncating the tape image failed"))?;
+        self.file
+            .set_len(len)
+            .map_err(|_| DeviceError::Io("truncating the tape image failed"))?;
         self.len = len;
         Ok(())
     }
 
     fn sync(&mut self) -> Result<(), DeviceError> {
-        self.file.sync_data().map_err(|_| DeviceError::Io("syncing the tape image failed"))
+        self.file
+            .sync_data()
+            .map_err(|_| DeviceError::Io("syncing the tape image failed"))
     }
 }
 
@@ -74,13 +80,19 @@ pub fn open_cartridge(
     block_size: u32,
     capacity: Option<(u64, u64)>,
 ) -> Result<SimhTape<FileStore>, DeviceError> {
-    std::fs::create_dir_all(dir).map_err(|_| DeviceError::Io("cannot create the cartridge directory"))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|_| DeviceError::Io("cannot create the cartridge directory"))?;
     let path = cartridge_path(dir, cart);
     let protected = std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o222 == 0);
     let file = if protected {
         File::open(&path)
     } else {
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
     }
     .map_err(|_| DeviceError::NotReady)?;
     let store = FileStore::new(file).map_err(|_| DeviceError::NotReady)?;

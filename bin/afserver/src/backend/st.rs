@@ -89,8 +89,12 @@ pub fn map_errno(op: Op, errno: i32, fixed: bool) -> DeviceError {
     match (op, errno) {
         (Op::Write, libc::ENOSPC) => DeviceError::EndOfMedium,
         (Op::Write | Op::Other, libc::EROFS | libc::EACCES) => DeviceError::WriteProtected,
-        (Op::Read, libc::ENOMEM | libc::EOVERFLOW | libc::EINVAL) => DeviceError::BufferTooSmall { needed: None },
-        (Op::Read, libc::EIO) if fixed => DeviceError::Io("EIO: incorrect block size or medium error"),
+        (Op::Read, libc::ENOMEM | libc::EOVERFLOW | libc::EINVAL) => {
+            DeviceError::BufferTooSmall { needed: None }
+        }
+        (Op::Read, libc::EIO) if fixed => {
+            DeviceError::Io("EIO: incorrect block size or medium error")
+        }
         (Op::SpaceForward, libc::EIO) => DeviceError::EndOfData,
         (Op::SpaceBackward, libc::EIO) => DeviceError::BeginningOfMedium,
         (_, libc::ENOMEDIUM) => DeviceError::NotReady,
@@ -116,9 +120,19 @@ impl StDevice {
             .write(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(path)
-            .or_else(|_| OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path))
+            .or_else(|_| {
+                OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(path)
+            })
             .map_err(|_| DeviceError::NotReady)?;
-        let mut d = StDevice { file, mode: BlockMode::Fixed(block_size), warned: false, write_protected: false };
+        let mut d = StDevice {
+            file,
+            mode: BlockMode::Fixed(block_size),
+            warned: false,
+            write_protected: false,
+        };
         let st = d.status()?;
         if st.mt_gstat & GMT_ONLINE == 0 {
             return Err(DeviceError::NotReady);
@@ -135,7 +149,11 @@ impl StDevice {
         let r = unsafe { libc::ioctl(self.file.as_raw_fd(), MTIOCTOP as _, &arg as *const MtOp) };
         if r < 0 {
             let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-            return Err(map_errno(kind, errno, matches!(self.mode, BlockMode::Fixed(_))));
+            return Err(map_errno(
+                kind,
+                errno,
+                matches!(self.mode, BlockMode::Fixed(_)),
+            ));
         }
         Ok(())
     }
@@ -151,12 +169,22 @@ impl StDevice {
         Ok(st)
     }
 
-    fn space(&mut self, fwd: libc::c_short, back: libc::c_short, n: i64) -> Result<(), DeviceError> {
+    fn space(
+        &mut self,
+        fwd: libc::c_short,
+        back: libc::c_short,
+        n: i64,
+    ) -> Result<(), DeviceError> {
         if n == 0 {
             return Ok(());
         }
-        let count = i32::try_from(n.unsigned_abs()).map_err(|_| DeviceError::Io("count too large"))?;
-        if n > 0 { self.op(fwd, count, Op::SpaceForward) } else { self.op(back, count, Op::SpaceBackward) }
+        let count =
+            i32::try_from(n.unsigned_abs()).map_err(|_| DeviceError::Io("count too large"))?;
+        if n > 0 {
+            self.op(fwd, count, Op::SpaceForward)
+        } else {
+            self.op(back, count, Op::SpaceBackward)
+        }
     }
 }
 
@@ -186,7 +214,10 @@ impl TapeDevice for StDevice {
         if let BlockMode::Fixed(n) = self.mode
             && block.len() != n as usize
         {
-            return Err(DeviceError::WrongBlockSize { expected: n, got: block.len() as u32 });
+            return Err(DeviceError::WrongBlockSize {
+                expected: n,
+                got: block.len() as u32,
+            });
         }
         let fixed = matches!(self.mode, BlockMode::Fixed(_));
         match self.file.write(block) {
@@ -245,7 +276,10 @@ impl TapeDevice for StDevice {
 
     fn position(&self) -> Option<Position> {
         let st = self.status().ok()?;
-        Some(Position { file: u32::try_from(st.mt_fileno).ok()?, block: u64::try_from(st.mt_blkno).ok()? })
+        Some(Position {
+            file: u32::try_from(st.mt_fileno).ok()?,
+            block: u64::try_from(st.mt_blkno).ok()?,
+        })
     }
 }
 
@@ -263,14 +297,38 @@ mod tests {
 
     #[test]
     fn errno_mapping_follows_the_spec() {
-        assert_eq!(map_errno(Op::Write, libc::ENOSPC, true), DeviceError::EndOfMedium);
-        assert_eq!(map_errno(Op::Write, libc::EROFS, true), DeviceError::WriteProtected);
-        assert_eq!(map_errno(Op::Write, libc::EACCES, false), DeviceError::WriteProtected);
-        assert_eq!(map_errno(Op::Read, libc::ENOMEM, false), DeviceError::BufferTooSmall { needed: None });
-        assert_eq!(map_errno(Op::Read, libc::EOVERFLOW, false), DeviceError::BufferTooSmall { needed: None });
-        assert!(matches!(map_errno(Op::Read, libc::EIO, true), DeviceError::Io(_)));
-        assert_eq!(map_errno(Op::SpaceForward, libc::EIO, true), DeviceError::EndOfData);
-        assert_eq!(map_errno(Op::Other, libc::ENOMEDIUM, true), DeviceError::NotReady);
+        assert_eq!(
+            map_errno(Op::Write, libc::ENOSPC, true),
+            DeviceError::EndOfMedium
+        );
+        assert_eq!(
+            map_errno(Op::Write, libc::EROFS, true),
+            DeviceError::WriteProtected
+        );
+        assert_eq!(
+            map_errno(Op::Write, libc::EACCES, false),
+            DeviceError::WriteProtected
+        );
+        assert_eq!(
+            map_errno(Op::Read, libc::ENOMEM, false),
+            DeviceError::BufferTooSmall { needed: None }
+        );
+        assert_eq!(
+            map_errno(Op::Read, libc::EOVERFLOW, false),
+            DeviceError::BufferTooSmall { needed: None }
+        );
+        assert!(matches!(
+            map_errno(Op::Read, libc::EIO, true),
+            DeviceError::Io(_)
+        ));
+        assert_eq!(
+            map_errno(Op::SpaceForward, libc::EIO, true),
+            DeviceError::EndOfData
+        );
+        assert_eq!(
+            map_errno(Op::Other, libc::ENOMEDIUM, true),
+            DeviceError::NotReady
+        );
     }
 
     #[test]

@@ -45,9 +45,18 @@ fn io(_: std::io::Error) -> DeviceError {
 impl VtapeDevice {
     /// Open (creating it if needed) a slot directory. A directory without write
     /// permission is a write-protected cartridge.
-    pub fn open(dir: &Path, block_size: u32, capacity: Option<(u64, u64)>) -> Result<VtapeDevice, DeviceError> {
+    pub fn open(
+        dir: &Path,
+        block_size: u32,
+        capacity: Option<(u64, u64)>,
+    ) -> Result<VtapeDevice, DeviceError> {
         fs::create_dir_all(dir).map_err(|_| DeviceError::NotReady)?;
-        let protected = fs::metadata(dir).map_err(|_| DeviceError::NotReady)?.permissions().mode() & 0o222 == 0;
+        let protected = fs::metadata(dir)
+            .map_err(|_| DeviceError::NotReady)?
+            .permissions()
+            .mode()
+            & 0o222
+            == 0;
         let mut d = VtapeDevice {
             dir: dir.to_owned(),
             block: u64::from(block_size.max(1)),
@@ -71,7 +80,9 @@ impl VtapeDevice {
         for e in fs::read_dir(&self.dir).map_err(|_| DeviceError::NotReady)? {
             let e = e.map_err(io)?;
             let name = e.file_name();
-            let Some(n) = name.to_str().and_then(vtape_file_number) else { continue };
+            let Some(n) = name.to_str().and_then(vtape_file_number) else {
+                continue;
+            };
             let meta = e.metadata().map_err(io)?;
             if meta.is_file() {
                 found.push((n, e.path(), meta.len()));
@@ -93,11 +104,19 @@ impl VtapeDevice {
     }
 
     fn block_of(&self, offset: u64) -> u64 {
-        if offset == 0 { 0 } else { 1 + (offset.saturating_sub(HEADER_BLOCK as u64)).div_ceil(self.block) }
+        if offset == 0 {
+            0
+        } else {
+            1 + (offset.saturating_sub(HEADER_BLOCK as u64)).div_ceil(self.block)
+        }
     }
 
     fn offset_of(&self, block: u64) -> u64 {
-        if block == 0 { 0 } else { HEADER_BLOCK as u64 + (block - 1) * self.block }
+        if block == 0 {
+            0
+        } else {
+            HEADER_BLOCK as u64 + (block - 1) * self.block
+        }
     }
 
     fn close_writer(&mut self) -> Result<(), DeviceError> {
@@ -129,7 +148,9 @@ impl VtapeDevice {
 
 impl TapeDevice for VtapeDevice {
     fn mode(&self) -> BlockMode {
-        BlockMode::Variable { max: (self.block as u32).max(HEADER_BLOCK as u32) }
+        BlockMode::Variable {
+            max: (self.block as u32).max(HEADER_BLOCK as u32),
+        }
     }
 
     fn set_mode(&mut self, _: BlockMode) -> Result<(), DeviceError> {
@@ -146,7 +167,10 @@ impl TapeDevice for VtapeDevice {
             return Err(DeviceError::WriteProtected);
         }
         if block.is_empty() {
-            return Err(DeviceError::WrongBlockSize { expected: self.block as u32, got: 0 });
+            return Err(DeviceError::WrongBlockSize {
+                expected: self.block as u32,
+                got: 0,
+            });
         }
         let len = block.len() as u64;
         if let Some((cap, _)) = self.capacity
@@ -177,13 +201,18 @@ impl TapeDevice for VtapeDevice {
                     Err(_) => format!("{f:05}.data"),
                 };
                 let path = self.dir.join(name);
-                let file = OpenOptions::new().write(true).create(true).truncate(true).open(&path).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::PermissionDenied {
-                        DeviceError::WriteProtected
-                    } else {
-                        io(e)
-                    }
-                })?;
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&path)
+                    .map_err(|e| {
+                        if e.kind() == std::io::ErrorKind::PermissionDenied {
+                            DeviceError::WriteProtected
+                        } else {
+                            io(e)
+                        }
+                    })?;
                 self.files.push((path, 0));
                 self.writing = Some(file);
             }
@@ -197,7 +226,9 @@ impl TapeDevice for VtapeDevice {
         self.offset += len;
         self.used += len;
         match self.capacity {
-            Some((cap, ew)) if ew > 0 && self.used > cap.saturating_sub(ew) => Ok(WriteOutcome::EarlyWarning),
+            Some((cap, ew)) if ew > 0 && self.used > cap.saturating_sub(ew) => {
+                Ok(WriteOutcome::EarlyWarning)
+            }
             _ => Ok(WriteOutcome::Written),
         }
     }
@@ -239,15 +270,22 @@ impl TapeDevice for VtapeDevice {
             self.offset = 0;
             return Ok(ReadOutcome::Filemark);
         }
-        let want = if self.offset == 0 { HEADER_BLOCK as u64 } else { self.block };
+        let want = if self.offset == 0 {
+            HEADER_BLOCK as u64
+        } else {
+            self.block
+        };
         let n = want.min(len - self.offset) as usize;
         let at = self.offset;
         self.offset += n as u64;
         if buf.len() < n {
-            return Err(DeviceError::BufferTooSmall { needed: Some(n as u32) });
+            return Err(DeviceError::BufferTooSmall {
+                needed: Some(n as u32),
+            });
         }
         let file = self.reader(f)?;
-        file.read_exact_at(&mut buf[..n], at).map_err(|_| DeviceError::Io("vtape file shorter than expected"))?;
+        file.read_exact_at(&mut buf[..n], at)
+            .map_err(|_| DeviceError::Io("vtape file shorter than expected"))?;
         Ok(ReadOutcome::Block(n))
     }
 
@@ -291,7 +329,11 @@ impl TapeDevice for VtapeDevice {
         let target = self.block_of(self.offset) as i64 + n;
         if target < 0 {
             self.offset = 0;
-            return Err(if self.file == 0 { DeviceError::BeginningOfMedium } else { DeviceError::FilemarkReached });
+            return Err(if self.file == 0 {
+                DeviceError::BeginningOfMedium
+            } else {
+                DeviceError::FilemarkReached
+            });
         }
         if target as u64 > blocks {
             self.file += 1;
@@ -310,7 +352,10 @@ impl TapeDevice for VtapeDevice {
     }
 
     fn position(&self) -> Option<Position> {
-        Some(Position { file: self.file, block: self.block_of(self.offset) })
+        Some(Position {
+            file: self.file,
+            block: self.block_of(self.offset),
+        })
     }
 
     fn flush(&mut self) -> Result<(), DeviceError> {
@@ -331,24 +376,43 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let slot = slot_path(dir.path(), 1);
         let mut d = VtapeDevice::open(&slot, 32768, None).unwrap();
-        let label = Header::TapeStart(TapeStart { datestamp: "X".into(), label: "AF-001".into(), extra: vec![] });
+        let label = Header::TapeStart(TapeStart {
+            datestamp: "X".into(),
+            label: "AF-001".into(),
+            extra: vec![],
+        });
         d.write_block(&label.encode(HEADER_BLOCK).unwrap()).unwrap();
         d.write_filemarks(2).unwrap();
         d.space_files(-1).unwrap();
-        let dump = Header::Dump(Box::new(DumpFile::new("20240102", "localhost", "/etc/sample", 0)));
+        let dump = Header::Dump(Box::new(DumpFile::new(
+            "20240102",
+            "localhost",
+            "/etc/sample",
+            0,
+        )));
         d.write_block(&dump.encode(HEADER_BLOCK).unwrap()).unwrap();
         d.write_block(&[7u8; 32768]).unwrap();
         d.write_block(&[8u8; 100]).unwrap();
         d.write_filemarks(2).unwrap();
-        let mut names: Vec<String> =
-            fs::read_dir(&slot).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<String> = fs::read_dir(&slot)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         names.sort();
         assert_eq!(names, ["00000.AF-001", "00001.localhost._etc_sample.0"]);
-        assert_eq!(fs::metadata(slot.join("00001.localhost._etc_sample.0")).unwrap().len(), 32768 + 32768 + 100);
+        assert_eq!(
+            fs::metadata(slot.join("00001.localhost._etc_sample.0"))
+                .unwrap()
+                .len(),
+            32768 + 32768 + 100
+        );
 
         let mut d = VtapeDevice::open(&slot, 32768, None).unwrap();
         let mut buf = vec![0u8; 65536];
-        assert!(matches!(d.read_block(&mut buf), Ok(ReadOutcome::Block(32768))));
+        assert!(matches!(
+            d.read_block(&mut buf),
+            Ok(ReadOutcome::Block(32768))
+        ));
         assert_eq!(d.read_block(&mut buf), Ok(ReadOutcome::Filemark));
         assert_eq!(d.read_block(&mut buf), Ok(ReadOutcome::Block(32768)));
         assert_eq!(d.read_block(&mut buf), Ok(ReadOutcome::Block(32768)));

@@ -6,7 +6,11 @@ use afserver::client::{BackupOptions, Connection};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "afclient", version, about = "Client of the afserver tape server")]
+#[command(
+    name = "afclient",
+    version,
+    about = "Client of the afserver tape server"
+)]
 struct Args {
     /// Server: HOST:PORT, exec:COMMAND (e.g. `exec:ssh tapehost afserver`), or local:CONFIG.
     #[arg(short, long, env = "AFSERVER", default_value = "localhost:2988")]
@@ -70,7 +74,9 @@ enum Cmd {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,15 +90,33 @@ fn main() -> anyhow::Result<()> {
     };
     let mut failed = false;
     match cmd {
-        Cmd::Backup { dir, host, disk, level, zstd } => {
-            let opts = BackupOptions { host: host.unwrap_or_else(hostname), disk, level, zstd, progress };
+        Cmd::Backup {
+            dir,
+            host,
+            disk,
+            level,
+            zstd,
+        } => {
+            let opts = BackupOptions {
+                host: host.unwrap_or_else(hostname),
+                disk,
+                level,
+                zstd,
+                progress,
+            };
             let (id, bytes, parts) = conn.backup(&dir, &opts)?;
             let where_: Vec<String> = parts.iter().map(|(c, f)| format!("{c}.{f}")).collect();
-            println!("backup {id}: {bytes} bytes on cartridge.file {}", where_.join(" "));
+            println!(
+                "backup {id}: {bytes} bytes on cartridge.file {}",
+                where_.join(" ")
+            );
         }
         Cmd::List => {
             let (entries, carts) = conn.list()?;
-            println!("{:>4}  {:<14}  {:<20}  {:>3}  {:>4}  {:>14}  cartridge.file", "id", "date", "host:disk", "lev", "comp", "bytes");
+            println!(
+                "{:>4}  {:<14}  {:<20}  {:>3}  {:>4}  {:>14}  cartridge.file",
+                "id", "date", "host:disk", "lev", "comp", "bytes"
+            );
             for e in entries {
                 let parts: Vec<String> = e.parts.iter().map(|(c, f)| format!("{c}.{f}")).collect();
                 println!(
@@ -110,9 +134,15 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Restore { id, to, files } => {
             let r = conn.restore(id, &to, &files, progress)?;
-            println!("restored {} entries of backup {id} into {}", r.extracted, to.display());
+            println!(
+                "restored {} entries of backup {id} into {}",
+                r.extracted,
+                to.display()
+            );
             for (c, f, b, off, len) in &r.damage {
-                println!("damaged: cartridge {c}, file {f}, block {b}: {len} bytes at stream offset {off} replaced by zeros");
+                println!(
+                    "damaged: cartridge {c}, file {f}, block {b}: {len} bytes at stream offset {off} replaced by zeros"
+                );
             }
             for (p, why) in &r.skipped {
                 println!("skipped {p}: {why}");
@@ -123,7 +153,10 @@ fn main() -> anyhow::Result<()> {
             }
             failed |= !r.skipped.is_empty();
         }
-        Cmd::Label { cart, label, force } => println!("{}", conn.label(cart, label.as_deref().unwrap_or(""), force)?),
+        Cmd::Label { cart, label, force } => println!(
+            "{}",
+            conn.label(cart, label.as_deref().unwrap_or(""), force)?
+        ),
         Cmd::Message { words } => print!("{}", {
             let mut t = conn.message(&words.join(" "))?;
             if !t.ends_with('\n') {

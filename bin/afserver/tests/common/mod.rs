@@ -97,23 +97,46 @@ pub fn assert_same_tree(a: &Path, b: &Path) -> usize {
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let (pa, pb) = (a.join(&rel), b.join(&rel));
-        let mut names_a: Vec<_> = fs::read_dir(&pa).unwrap().map(|e| e.unwrap().file_name()).collect();
-        let mut names_b: Vec<_> = fs::read_dir(&pb).unwrap_or_else(|e| panic!("{}: {e}", pb.display())).map(|e| e.unwrap().file_name()).collect();
+        let mut names_a: Vec<_> = fs::read_dir(&pa)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        let mut names_b: Vec<_> = fs::read_dir(&pb)
+            .unwrap_or_else(|e| panic!("{}: {e}", pb.display()))
+            .map(|e| e.unwrap().file_name())
+            .collect();
         names_a.sort();
         names_b.sort();
         assert_eq!(names_a, names_b, "entries of {}", rel.display());
         for n in names_a {
             let r = rel.join(&n);
-            let (ma, mb) = (fs::symlink_metadata(a.join(&r)).unwrap(), fs::symlink_metadata(b.join(&r)).unwrap());
+            let (ma, mb) = (
+                fs::symlink_metadata(a.join(&r)).unwrap(),
+                fs::symlink_metadata(b.join(&r)).unwrap(),
+            );
             assert_eq!(ma.file_type(), mb.file_type(), "type of {}", r.display());
             count += 1;
             if ma.is_dir() {
                 stack.push(r);
             } else if ma.file_type().is_symlink() {
-                assert_eq!(fs::read_link(a.join(&r)).unwrap(), fs::read_link(b.join(&r)).unwrap(), "{}", r.display());
+                assert_eq!(
+                    fs::read_link(a.join(&r)).unwrap(),
+                    fs::read_link(b.join(&r)).unwrap(),
+                    "{}",
+                    r.display()
+                );
             } else {
-                assert_eq!(ma.permissions().mode() & 0o777, mb.permissions().mode() & 0o777, "mode of {}", r.display());
-                assert!(files_equal(&a.join(&r), &b.join(&r)), "contents of {}", r.display());
+                assert_eq!(
+                    ma.permissions().mode() & 0o777,
+                    mb.permissions().mode() & 0o777,
+                    "mode of {}",
+                    r.display()
+                );
+                assert!(
+                    files_equal(&a.join(&r), &b.join(&r)),
+                    "contents of {}",
+                    r.display()
+                );
             }
         }
     }
@@ -125,7 +148,10 @@ pub fn config(dir: &Path, device: &str, extra: &str) -> PathBuf {
     let path = dir.join("server.conf");
     fs::write(
         &path,
-        format!("Backup-Device: {device}\nVar-Directory: {}\nStatus-Interval: 0\n{extra}", dir.join("state").display()),
+        format!(
+            "Backup-Device: {device}\nVar-Directory: {}\nStatus-Interval: 0\n{extra}",
+            dir.join("state").display()
+        ),
     )
     .unwrap();
     path
@@ -147,8 +173,14 @@ impl TcpServer {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line}")).to_owned();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected: {line}"))
+            .to_owned();
         TcpServer { child, addr }
     }
 }
@@ -167,8 +199,18 @@ pub fn pipe_spec(conf: &Path) -> String {
 
 /// Run afclient with arguments; returns (success, stdout + stderr).
 pub fn afclient(server: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(AFCLIENT).arg("-q").arg("-s").arg(server).args(args).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(AFCLIENT)
+        .arg("-q")
+        .arg("-s")
+        .arg(server)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
@@ -196,7 +238,9 @@ pub fn dense_file(path: &Path, len: u64, seed: u64) {
 pub fn scratch() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
     if shm.is_dir()
-        && let Ok(d) = tempfile::Builder::new().prefix("afserver-test-").tempdir_in(shm)
+        && let Ok(d) = tempfile::Builder::new()
+            .prefix("afserver-test-")
+            .tempdir_in(shm)
     {
         return d;
     }
