@@ -44,7 +44,11 @@ fn over_a_pipe_spanning_three_file_backed_cartridges() {
     let conf = config(
         dir.path(),
         &format!("simh:{}", dir.path().join("tapes").display()),
-        "Number Of Cartridges: 4\nCartridge-Capacity: 400000000\nEarly-Warning: 1048576\nMax Bytes Per File: 100000000\n",
+        &format!(
+            "Number Of Cartridges: 4\nCartridge-Capacity: 400000000\nEarly-Warning: 1048576\n\
+             Max Bytes Per File: 100000000\nTape-Full-Command: echo %c %n >> {}\n",
+            dir.path().join("full.log").display()
+        ),
     );
     let spec = pipe_spec(&conf);
     let mut c = Connection::connect(&spec).unwrap();
@@ -68,6 +72,15 @@ fn over_a_pipe_spanning_three_file_backed_cartridges() {
             .unwrap()
             .message
             .contains("idle")
+    );
+    // Tape-Full-Command ran for each full cartridge with its use count.
+    assert_eq!(
+        fs::read_to_string(dir.path().join("full.log")).unwrap(),
+        "1 1\n2 1\n"
+    );
+    assert_eq!(
+        fs::read_to_string(state.join("tape_uses")).unwrap(),
+        "1: 1\n2: 1\n"
     );
 
     // The command-line client lists it.
