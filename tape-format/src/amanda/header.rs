@@ -559,6 +559,9 @@ fn encode_dump(d: &DumpFile, s: &mut String, block: usize) -> Result<(), EncodeE
     if !valid_word(&d.host) {
         return Err(EncodeError::InvalidField("host"));
     }
+    if d.disk.contains('\0') {
+        return Err(EncodeError::InvalidField("disk"));
+    }
     s.push_str("AMANDA: ");
     s.push_str(match d.kind {
         DumpKind::File => "FILE",

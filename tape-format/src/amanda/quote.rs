@@ -71,7 +71,10 @@ pub(crate) fn unquote(tok: &str) -> Result<String, DecodeError> {
                         None => break,
                     }
                 }
-                let ch = char::from_u32(v).ok_or(DecodeError::BadQuoting("octal escape"))?;
+                // A C string cannot hold NUL: Amanda never wrote one.
+                let ch = char::from_u32(v)
+                    .filter(|&c| c != '\0')
+                    .ok_or(DecodeError::BadQuoting("octal escape"))?;
                 out.push(ch);
             }
             other => out.push(other),
@@ -159,6 +162,7 @@ mod tests {
             assert_eq!(unquote(&q(s)).unwrap(), s);
         }
         assert_eq!(unquote("\"\\101\"").unwrap(), "A");
+        assert!(unquote("\"\\0\"").is_err());
         assert!(unquote("\"open").is_err());
         assert!(unquote("\"trailing\\\"").is_err());
     }
