@@ -182,6 +182,7 @@ fn ours(src: &Path, tape: &Path) -> Run {
         num_cartridges: 1,
         length: Some(summary.bytes),
         skip_damaged: false,
+        block_sizes: vec![],
     };
     let (c, f) = (summary.parts[0].cart, summary.parts[0].file);
     let mut r = VolumeReader::open(&mut lib, c, f, opts).unwrap();

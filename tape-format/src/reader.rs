@@ -16,9 +16,11 @@
 
 use crate::afbackup::CartridgeOrder;
 use crate::amanda::{DumpFile, DumpKind, HEADER_BLOCK, Header, PartInfo};
+use crate::device::BlockMode;
 use crate::device::{DeviceError, Library, ReadOutcome, TapeDevice};
 use crate::error::{TapeError, TapeErrorKind};
-use crate::volume::read_label;
+use crate::probe::{BlockSizeProber, probe_block_size};
+use crate::volume::{VolumeLabel, read_label};
 
 /// Unreadable blocks in a row after which the rest of a part is given up.
 pub const MAX_BAD_BLOCKS_IN_A_ROW: u32 = 16;
@@ -35,6 +37,9 @@ pub struct ReadOptions {
     pub length: Option<u64>,
     /// Go on past unreadable blocks (zero-filled, reported) instead of failing.
     pub skip_damaged: bool,
+    /// Block sizes to probe when a cartridge's label cannot be read with the drive's
+    /// current mode (`ever_used_blocksizes`, §2.4).
+    pub block_sizes: Vec<u32>,
 }
 
 /// A stretch of the stream that could not be read.
@@ -160,7 +165,24 @@ impl VolumeReader {
         self.file = file;
         self.block = 0;
         lib.load(cart).map_err(|e| self.err(lib, e))?;
-        let label = read_label(lib.drive()).map_err(|e| self.err(lib, e))?;
+        let mut label = read_label(lib.drive()).map_err(|e| self.err(lib, e))?;
+        if label == VolumeLabel::Unknown {
+            // Perhaps written with another block size: probe as afbackup does (§2.4).
+            let dev = lib.drive();
+            let mode = dev.mode();
+            let mut prober = BlockSizeProber::new(mode.max_block(), &self.opts.block_sizes);
+            let found =
+                probe_block_size(dev, &mut prober).map_err(|e| TapeError::at(cart, 0, 0, e))?;
+            let new_mode = match (found, mode) {
+                (Some(n), BlockMode::Fixed(_)) => BlockMode::Fixed(n),
+                _ => mode,
+            };
+            dev.set_mode(new_mode)
+                .map_err(|e| TapeError::at(cart, 0, 0, e))?;
+            if found.is_some() {
+                label = read_label(dev).map_err(|e| TapeError::at(cart, 0, 0, e))?;
+            }
+        }
         if !label.names(cart) {
             let kind = match label.cartridge() {
                 None => TapeErrorKind::Unlabelled,

@@ -7,7 +7,8 @@ use tape_format::afbackup::{CartridgeOrder, RangeSet};
 use tape_format::amanda::DumpFile;
 use tape_format::{
     BlockMode, CartridgePolicy, DeviceError, Library, MemLibrary, MemTape, ReadOptions, SpanEvent,
-    TapeErrorKind, VolumeReader, VolumeWriter, WriteSummary, WriterConfig, read_label, write_label,
+    TapeDevice, TapeErrorKind, VolumeReader, VolumeWriter, WriteSummary, WriterConfig, read_label,
+    write_label,
 };
 
 const BS: u32 = 32768;
@@ -96,6 +97,7 @@ fn restore(
             num_cartridges: n,
             length,
             skip_damaged: skip,
+            block_sizes: vec![],
         },
     )?;
     let mut out = Vec::new();
@@ -338,4 +340,37 @@ mod model {
             prop_assert!(out == payload);
         }
     }
+}
+
+#[test]
+fn reading_with_another_block_size_probes_ever_used_sizes() {
+    // Written with 64 KiB blocks on a fixed-block drive.
+    let mut lib = MemLibrary::new(vec![MemTape::new(BlockMode::Fixed(65536))]);
+    let mut c = cfg();
+    c.block_size = 65536;
+    let payload = data(300_000, 10);
+    let mut w = VolumeWriter::start(&mut lib, c, policy(1), template(), 9, 1).unwrap();
+    w.write(&mut lib, &payload).unwrap();
+    let (s, _) = w.finish(&mut lib).unwrap();
+    // The drive comes up in 32 KiB fixed mode; the label read fails, probing finds 65536.
+    lib.tape_mut(1)
+        .unwrap()
+        .set_mode(BlockMode::Fixed(32768))
+        .unwrap();
+    let opts = ReadOptions {
+        num_cartridges: 1,
+        length: Some(s.bytes),
+        block_sizes: vec![16384, 65536],
+        ..Default::default()
+    };
+    let mut r = VolumeReader::open(&mut lib, 1, 1, opts).unwrap();
+    let mut out = vec![0u8; payload.len()];
+    let mut got = 0;
+    while got < out.len() {
+        let n = r.read(&mut lib, &mut out[got..]).unwrap();
+        assert!(n > 0);
+        got += n;
+    }
+    assert!(out == payload);
+    assert_eq!(lib.tape(1).unwrap().mode(), BlockMode::Fixed(65536));
 }

@@ -379,9 +379,11 @@ impl Server {
             Ok(s) => s,
             Err(e) => return Ok(err_frame(code::SERVER, format!("{e:#}"))),
         };
-        let (catalog, order) = match (st.catalog(), st.order()) {
-            (Ok(c), Ok(o)) => (c, o),
-            (Err(e), _) | (_, Err(e)) => return Ok(err_frame(code::SERVER, format!("{e:#}"))),
+        let (catalog, order, sizes) = match (st.catalog(), st.order(), st.blocksizes()) {
+            (Ok(c), Ok(o), Ok(s)) => (c, o, s),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                return Ok(err_frame(code::SERVER, format!("{e:#}")));
+            }
         };
         let Some(entry) = catalog.into_iter().find(|e| e.id == id) else {
             return Ok(err_frame(code::NOT_FOUND, format!("no backup {id}")));
@@ -395,6 +397,7 @@ impl Server {
             num_cartridges: self.cfg.cartridges,
             length: Some(entry.bytes),
             skip_damaged: true,
+            block_sizes: sizes.sizes,
         };
         let mut reader = match VolumeReader::open(&mut lib, cart, file, opts) {
             Ok(r) => r,
