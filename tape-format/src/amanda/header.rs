@@ -369,6 +369,8 @@ fn expect<'a>(
 }
 
 /// The first line ends at the first newline outside double quotes (Amanda's rule).
+/// Inside quotes a backslash escapes the next byte; Amanda only skips `\"`, which
+/// misreads a quoted string ending in an escaped backslash (`"a\\"`).
 fn split_first_line(text: &str) -> (&str, &str) {
     let bytes = text.as_bytes();
     let mut in_quotes = false;
@@ -377,7 +379,7 @@ fn split_first_line(text: &str) -> (&str, &str) {
         match bytes[i] {
             b'\n' if !in_quotes => return (&text[..i], &text[i + 1..]),
             b'"' => in_quotes = !in_quotes,
-            b'\\' if bytes.get(i + 1) == Some(&b'"') => i += 1,
+            b'\\' if in_quotes => i += 1,
             _ => {}
         }
         i += 1;
@@ -795,6 +797,16 @@ mod tests {
         assert_eq!(Header::decode(&[0xff, 0xfe]), Err(DecodeError::NotUtf8));
         assert!(Header::decode(b"AMANDA: FILE 2024 host").is_err());
         assert!(Header::decode(b"AMANDA: WHAT").is_err());
+    }
+
+    #[test]
+    fn disk_ending_in_a_backslash_round_trips() {
+        let mut d = DumpFile::new("20240102", "h", "/etc/sampl\\", 0);
+        d.program = Some("GNUTAR".into());
+        let h = Header::Dump(Box::new(d));
+        let text = h.encode_text().unwrap();
+        assert!(text.starts_with("AMANDA: FILE 20240102 h \"/etc/sampl\\\\\"  lev 0"));
+        assert_eq!(Header::decode(text.as_bytes()).unwrap(), h);
     }
 
     #[test]
