@@ -172,31 +172,31 @@ impl RedbBackend {
             create_dirs(dir, opts.dir_mode)?;
         }
         let path = dir.join(FILE_NAME);
+        let oe = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OpenError::OpenFile { path, source }
+        };
+        let missing = match std::fs::metadata(&path) {
+            Ok(m) => m.len() == 0,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+            Err(e) => return Err(oe(&path)(e)),
+        };
+        if missing && opts.create {
+            Self::create_file(dir, &path, opts)?;
+        }
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .create(opts.create)
-            .truncate(false)
-            .mode(opts.file_mode)
             .open(&path)
-            .map_err(|source| OpenError::OpenFile {
-                path: path.clone(),
-                source,
-            })?;
-        let meta = file.metadata().map_err(|source| OpenError::OpenFile {
-            path: path.clone(),
-            source,
-        })?;
-        let is_new = meta.len() == 0;
+            .map_err(oe(&path))?;
+        let meta = file.metadata().map_err(oe(&path))?;
         let stamp = opts.stamp.unwrap_or_else(|| meta.ctime().to_be_bytes());
         let dup = file.try_clone().map_err(|source| OpenError::OpenFile {
             path: path.clone(),
             source,
         })?;
-        let db = Self::open_db(file, opts.verify && !is_new, opts.cache_bytes, &path)?;
-        if is_new {
-            create_tables(&db).map_err(|e| OpenError::from_store(&path, e))?;
-        }
+        let db = Self::open_db(file, opts.verify, opts.cache_bytes, &path)?;
+        ensure_tables(&db).map_err(|e| OpenError::from_store(&path, e))?;
         let size_fd = dup.try_clone().map_err(|source| OpenError::OpenFile {
             path: path.clone(),
             source,
@@ -216,6 +216,35 @@ impl RedbBackend {
             path,
             stamp,
         })
+    }
+
+    /// Creates the store file atomically: a redb database with the five tables is built in
+    /// `cnid.redb.creating` and renamed into place, so a crash during creation never leaves a
+    /// half-written `cnid.redb` (the leftover temporary file never held data and is replaced).
+    fn create_file(dir: &Path, path: &Path, opts: &OpenOptions) -> Result<(), OpenError> {
+        let tmp = dir.join(format!("{FILE_NAME}.creating"));
+        let err = |p: &Path| {
+            let p = p.to_owned();
+            move |source| OpenError::OpenFile { path: p, source }
+        };
+        match std::fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(err(&tmp)(e)),
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(opts.file_mode)
+            .open(&tmp)
+            .map_err(err(&tmp))?;
+        let db = Self::open_db(file, false, opts.cache_bytes, &tmp)?;
+        create_tables(&db).map_err(|e| OpenError::from_store(&tmp, e))?;
+        drop(db);
+        std::fs::rename(&tmp, path).map_err(err(path))?;
+        // Make the rename durable before anything is stored in the file.
+        File::open(dir).and_then(|d| d.sync_all()).map_err(err(dir))
     }
 
     fn open_db(
@@ -379,7 +408,40 @@ impl RedbBackend {
     }
 }
 
-/// Creates the five tables in a new file, so that read transactions always find them.
+/// Creates the five tables if the file has none of them (a new file, or one whose creation
+/// was interrupted before the tables were committed). A file with only some of them is
+/// corrupt: it is reported, never completed with empty tables.
+fn ensure_tables(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_read().map_err(map_err)?;
+    let names: Vec<String> = txn
+        .list_tables()
+        .map_err(map_err)?
+        .map(|t| redb::TableHandle::name(&t).to_owned())
+        .collect();
+    drop(txn);
+    let present = Table::ALL
+        .iter()
+        .filter(|t| names.iter().any(|n| n == t.name()))
+        .count();
+    match present {
+        0 => create_tables(db),
+        n if n == Table::ALL.len() => Ok(()),
+        _ => {
+            let missing: Vec<&str> = Table::ALL
+                .iter()
+                .map(|t| t.name())
+                .filter(|t| !names.iter().any(|n| n == t))
+                .collect();
+            Err(CorruptionError::new(
+                Check::Meta,
+                format!("tables {} are missing", missing.join(", ")),
+            )
+            .into())
+        }
+    }
+}
+
+/// Creates the five tables in one transaction, so that read transactions always find them.
 fn create_tables(db: &Database) -> Result<(), StoreError> {
     let txn = db.begin_write().map_err(map_err)?;
     for def in DEFS {

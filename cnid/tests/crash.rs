@@ -29,8 +29,9 @@ fn ops() -> Vec<Op> {
 }
 
 fn child(dir: &Path, start: usize) {
-    let ops = ops();
+    // Open first, so that early kills land inside store creation.
     let store = Store::open(dir, &OpenOptions::default()).expect("child open");
+    let ops = ops();
     let mut acks = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -73,6 +74,29 @@ fn main() {
     let mut model = Model::default();
     let mut done = 0usize;
     let mut in_flight_committed = 0;
+    // Phase 1: kills within the first milliseconds, each on a new directory, to hit the
+    // creation of the store file.
+    let creation_kills = 20;
+    let mut mid_creation = 0;
+    for k in 0..creation_kills {
+        let fresh = tmp.path().join(format!("create{k}"));
+        let mut child = Command::new(&exe)
+            .env(CHILD, &fresh)
+            .env(START, "0")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.next() % 20_000));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if fresh.join(format!("{}.creating", cnid::FILE_NAME)).exists() {
+            mid_creation += 1;
+        }
+        let store = Store::open(&fresh, &OpenOptions::default())
+            .unwrap_or_else(|e| panic!("creation kill {k}: reopen failed: {e}"));
+        assert!(store.check().unwrap().is_clean(), "creation kill {k}");
+    }
+    // Phase 2: kills at random points of a long run of operations on one store.
     for k in 0..kills {
         let _ = std::fs::remove_file(dir.join("acks"));
         let mut child = Command::new(&exe)
@@ -121,7 +145,7 @@ fn main() {
         drop(store);
     }
     println!(
-        "crash test: {kills} SIGKILLs, {done} operations acknowledged or committed \
+        "crash test: {creation_kills} SIGKILLs early ({mid_creation} inside store creation), {kills} during operations, {done} operations acknowledged or committed \
          ({in_flight_committed} committed but not yet acknowledged), all present"
     );
     println!("1 passed; 0 failed");

@@ -416,3 +416,34 @@ fn other_format_version_is_refused_untouched() {
         e => panic!("{e:?}"),
     }
 }
+
+#[test]
+fn creation_interrupted_before_the_tables_is_completed_not_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A redb file with no tables: what a kill between file creation and the first commit
+    // leaves.
+    drop(redb::Database::create(tmp.path().join(FILE_NAME)).unwrap());
+    let s = Store::open(tmp.path(), &OpenOptions::default()).unwrap();
+    assert_eq!(s.last_id().unwrap(), Cnid(16));
+}
+
+#[test]
+fn a_missing_table_is_corruption_not_an_empty_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path(), &OpenOptions::default()).unwrap();
+        s.add(1, 1, Cnid::ROOT, b"a", Kind::File, None).unwrap();
+    }
+    {
+        let db = redb::Database::create(tmp.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.delete_table(redb::TableDefinition::<&[u8], &[u8]>::new("cnid_records"))
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let e = Store::open(tmp.path(), &OpenOptions::default()).unwrap_err();
+    assert!(
+        matches!(&e, OpenError::Corrupt { source, .. } if source.detail.contains("cnid_records")),
+        "{e:?}"
+    );
+}
