@@ -30,6 +30,7 @@
 //!   `vol size limit`), [`Volume::note_growth`]`(bytes)` after; [`Volume::space`].
 //! * Lock manager key: [`Volume::key`] ([`VolumeKey`]), stable for the process.
 
+pub mod extmap;
 pub mod meta;
 pub mod names;
 pub mod params;
@@ -37,7 +38,7 @@ pub mod resolve;
 pub mod rsrc;
 pub mod session;
 pub mod space;
-mod sys;
+pub(crate) mod sys;
 pub mod volume;
 
 pub use meta::Meta;
@@ -55,17 +56,15 @@ use crate::cmd::AfpResult;
 use crate::forks::LockManager;
 
 /// Whether any session has the data / resource fork of the file `st` on volume `vol`
-/// open: the DAlreadyOpen / RAlreadyOpen attribute bits (spec §4.4).
-///
-/// The answer comes from the lock manager of the forks work; until it offers this query,
-/// no fork counts as open here (this function is the one place to connect it).
+/// open: the DAlreadyOpen / RAlreadyOpen attribute bits (spec §4.4), from the lock
+/// manager (keyed by the data file's dev/ino, so the volume is implied).
 pub fn forks_open_state(
     locks: &LockManager,
-    vol: VolumeKey,
+    _vol: VolumeKey,
     st: &rustix::fs::Stat,
 ) -> (bool, bool) {
-    let _ = (locks, vol, st);
-    (false, false)
+    let u = locks.usage(crate::forks::FileId::of(st));
+    (u.data.is_open(), u.resource.is_open())
 }
 
 impl OpenVolume {

@@ -168,7 +168,12 @@ impl Volume {
             p.backup_date = Some(o.meta.backup_date());
         }
         if bitmap.contains(FileBitmap::FINDER_INFO) {
-            p.finder_info = Some(FinderInfo(o.meta.finder_info(st, inv)));
+            let mut fi = o.meta.finder_info(st, inv);
+            // netatalk: a file with no type and creator shows its extension's mapping.
+            if sys::is_reg(st) && fi[0..8] == [0; 8] {
+                fi[0..8].copy_from_slice(&super::extmap::type_creator(o.mac_name));
+            }
+            p.finder_info = Some(FinderInfo(fi));
         }
         if bitmap.contains(FileBitmap::LONG_NAME) {
             p.long_name = Some(long_name(o));

@@ -18,7 +18,7 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
-use afp_proto::path::{Path, PathElement};
+use afp_proto::path::{Path, PathElement, PathKind};
 use afp_proto::{AfpVersion, ResultCode};
 use cnid::{Cnid, Kind};
 use rustix::fs::{OFlags, Stat};
@@ -409,7 +409,7 @@ impl Volume {
                     let mut stat = sys::stat_at(d.fd(), &disk);
                     if let Err(e) = &stat
                         && sys::errno(e) == libc::ENOENT
-                        && let Some(real) = self.demangle(&d, bytes)
+                        && let Some(real) = self.demangle(&d, bytes, path.kind)
                     {
                         disk = real;
                         stat = sys::stat_at(d.fd(), &disk);
@@ -491,9 +491,25 @@ impl Volume {
 
     /// A name the client sent that looks mangled (spec §9.3): the real disk name of the
     /// object whose CNID it carries, if that object lives in `dir`.
-    fn demangle(&self, dir: &DirRef, bytes: &[u8]) -> Option<Vec<u8>> {
-        let m = afp_proto::name::parse_mangled(bytes)?;
+    fn demangle(&self, dir: &DirRef, bytes: &[u8], kind: PathKind) -> Option<Vec<u8>> {
+        use afp_proto::name;
+        let m = name::parse_mangled(bytes)?;
         let e = self.db.resolve(Cnid(m.cnid)).ok()??;
-        (e.did == dir.did).then_some(e.name)
+        if e.did != dir.did {
+            return None;
+        }
+        // Only the exact mangled form of the object's real name counts (netatalk compares
+        // it too): the 31-byte long name, or the UTF-8 name past 255 bytes.
+        let mac = names::disk_to_mac(&e.name)?;
+        let long = name::to_long_name(&mac, m.cnid);
+        let ok = match kind {
+            PathKind::Long => bytes == long.as_slice(),
+            _ => {
+                bytes == name::to_utf8_name(&mac, m.cnid).as_bytes()
+                    || bytes == name::long_name_to_utf8(&long).as_bytes()
+            }
+        };
+        let mangled = name::utf8_to_long_name(&mac).is_err() || mac.len() > name::UTF8_NAME_MAX;
+        (ok && mangled).then_some(e.name)
     }
 }

@@ -53,18 +53,22 @@ impl OpenVolume {
     }
 }
 
-/// A directory listing kept between FPEnumerate calls of one session (spec §5.4: netatalk
-/// takes it when StartIndex is 1 and pages through it).
+/// A directory listing kept between FPEnumerate calls of one session (spec §5.4; netatalk
+/// takes it when StartIndex is 1 or another directory is asked for, and pages through it:
+/// a call that continues where the last one stopped resumes at the saved position, any
+/// other StartIndex counts entries of both kinds from the start).
 #[derive(Debug, Clone)]
 pub struct EnumSnapshot {
     /// Volume ID.
     pub vid: u16,
     /// Directory ID.
     pub did: Cnid,
-    /// The directory's (mtime, mtime_nsec, ctime, ctime_nsec, ino) when listed.
-    pub stamp: (i64, i64, i64, i64, u64),
     /// The visible entries' disk names, in listing order.
     pub names: Vec<Vec<u8>>,
+    /// The StartIndex that continues where the last call stopped.
+    pub next_index: u32,
+    /// The position in `names` that index stands for.
+    pub pos: usize,
 }
 
 /// The volumes one session has open, by volume ID, and its per-session volume state.

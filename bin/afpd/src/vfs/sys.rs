@@ -261,13 +261,6 @@ pub(crate) fn symlink_at(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> io:
     fs::symlinkat(target, dir, name).io()
 }
 
-/// `readlinkat`.
-pub(crate) fn readlink_at(dir: BorrowedFd<'_>, name: &[u8]) -> io::Result<Vec<u8>> {
-    fs::readlinkat(dir, name, Vec::new())
-        .io()
-        .map(CString::into_bytes)
-}
-
 /// `fchmodat` (never on a symlink: Linux has no symlink modes).
 pub(crate) fn chmod_at(dir: BorrowedFd<'_>, name: &[u8], mode: u32) -> io::Result<()> {
     fs::chmodat(dir, name, Mode::from_raw_mode(mode), AtFlags::empty()).io()
@@ -366,4 +359,29 @@ pub(crate) fn is_reg(st: &Stat) -> bool {
 /// True for a symlink mode.
 pub(crate) fn is_symlink(st: &Stat) -> bool {
     file_type(st.st_mode) == libc::S_IFLNK
+}
+
+/// Sets the modification time of the directory behind the handle `dir` (an `O_PATH`
+/// handle works: the call goes through `/proc/self/fd`).
+pub(crate) fn set_dir_mtime(dir: BorrowedFd<'_>, secs: i64) -> io::Result<()> {
+    let p = proc_path(dir, b".")?;
+    let times = fs::Timestamps {
+        last_access: fs::Timespec {
+            tv_sec: 0,
+            tv_nsec: fs::UTIME_OMIT,
+        },
+        last_modification: fs::Timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        },
+    };
+    fs::utimensat(fs::CWD, p.as_c_str(), &times, AtFlags::empty()).io()
+}
+
+/// The current time in Unix seconds (the volume layer's wall-clock seam).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -239,6 +239,47 @@ pub struct Volume {
     pub(crate) offspring: Mutex<HashMap<u32, (i64, i64, i64, i64, u16)>>,
     /// Volume-level options taken from the first session's resolution.
     pub(crate) opts: VolumeOptions,
+    /// The desktop database (icons and APPL mappings), kept in memory while the volume is
+    /// open.
+    pub desktop: Mutex<Desktop>,
+}
+
+/// One icon of the desktop database.
+#[derive(Debug, Clone)]
+pub struct Icon {
+    /// File creator.
+    pub creator: [u8; 4],
+    /// File type.
+    pub file_type: [u8; 4],
+    /// Icon type.
+    pub icon_type: u8,
+    /// Icon tag.
+    pub tag: u32,
+    /// The bitmap.
+    pub data: Vec<u8>,
+}
+
+/// One APPL mapping (creator → application file).
+#[derive(Debug, Clone)]
+pub struct Appl {
+    /// Application creator.
+    pub creator: [u8; 4],
+    /// Directory of the application.
+    pub did: Cnid,
+    /// Its disk name.
+    pub name: Vec<u8>,
+    /// APPL tag.
+    pub tag: u32,
+}
+
+/// The desktop database of a volume (spec §5.12): netatalk keeps it in `.AppleDesktop`;
+/// here it lives in memory for as long as the volume is open.
+#[derive(Debug, Default)]
+pub struct Desktop {
+    /// Icons in insertion order.
+    pub icons: Vec<Icon>,
+    /// APPL mappings in insertion order.
+    pub appls: Vec<Appl>,
 }
 
 /// The options of a volume that are the same for every session (the per-user ones, such as
@@ -321,6 +362,7 @@ impl Volume {
             opts: VolumeOptions {
                 invisible_dots: cfg.invisible_dots,
             },
+            desktop: Mutex::new(Desktop::default()),
         })
     }
 
