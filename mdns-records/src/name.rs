@@ -200,7 +200,8 @@ impl Name {
         let bytes: &[u8] = msg;
         let mut pos = start;
         let mut run_start = start;
-        let mut copied: Option<Vec<u8>> = None;
+        // Names with pointers are assembled on the stack and copied once, at their size.
+        let mut copied: Option<([u8; MAX_NAME_LEN], usize)> = None;
         let mut resume = 0usize;
         let mut len = 0usize;
         loop {
@@ -215,13 +216,17 @@ impl Name {
                     if len > MAX_NAME_LEN {
                         return Err(DecodeError::NameTooLong);
                     }
-                    if let Some(out) = copied.as_mut() {
-                        out.extend_from_slice(label);
+                    if let Some((out, used)) = copied.as_mut() {
+                        // `len` ≤ 255 was checked above, so this fits.
+                        out[*used..*used + label.len()].copy_from_slice(label);
+                        *used += label.len();
                     }
                     if l == 0 {
                         return Ok(match copied {
                             None => (Name(msg.slice(start..end)), end),
-                            Some(out) => (Name(Bytes::from(out)), resume),
+                            Some((out, used)) => {
+                                (Name(Bytes::copy_from_slice(&out[..used])), resume)
+                            }
                         });
                     }
                     pos = end;
@@ -245,9 +250,9 @@ impl Name {
                         });
                     }
                     if copied.is_none() {
-                        let mut out = Vec::with_capacity(MAX_NAME_LEN);
-                        out.extend_from_slice(&bytes[start..pos]);
-                        copied = Some(out);
+                        let mut out = [0u8; MAX_NAME_LEN];
+                        out[..pos - start].copy_from_slice(&bytes[start..pos]);
+                        copied = Some((out, pos - start));
                         resume = pos + 2;
                     }
                     pos = target;

@@ -27,7 +27,9 @@ const STATE_FAILURE: i32 = 4;
 /// True when some process owns `org.freedesktop.Avahi` on the system bus
 /// (`DBUS_SYSTEM_BUS_ADDRESS` is honoured).
 pub(crate) async fn connect_if_running() -> Option<Connection> {
-    let conn = Connection::system().await.ok()?;
+    // A bus socket nobody serves must not hang afpd's start-up.
+    let connect = tokio::time::timeout(std::time::Duration::from_secs(3), Connection::system());
+    let conn = connect.await.ok()?.ok()?;
     let dbus = Proxy::new(
         &conn,
         "org.freedesktop.DBus",

@@ -29,6 +29,9 @@ pub(crate) fn seed() -> u64 {
     h.finish()
 }
 
+/// How often interface addresses are re-read.
+const RESCAN: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub(crate) enum Command {
     Update(Vec<Service>, oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
@@ -41,7 +44,10 @@ pub(crate) struct Builtin {
 }
 
 impl Builtin {
+    /// `names` are the configured interface names (empty = all), re-read every
+    /// [`RESCAN`] to follow address changes on the interfaces already in use.
     pub(crate) fn start(
+        names: Vec<String>,
         interfaces: Vec<Interface>,
         host: String,
         services: Vec<Service>,
@@ -55,7 +61,7 @@ impl Builtin {
         let v4 = open_v4(&interfaces)?;
         let v6 = open_v6(&interfaces)?;
         let (commands, rx) = mpsc::channel(8);
-        let task = tokio::spawn(run(interfaces, v4, v6, host, services, rx));
+        let task = tokio::spawn(run(names, interfaces, v4, v6, host, services, rx));
         Ok(Builtin { commands, task })
     }
 
@@ -188,6 +194,26 @@ impl Driver {
         Ok(())
     }
 
+    /// Follows address changes (DHCP renewals, IPv6 addresses appearing after DAD) on the
+    /// interfaces in use: goodbyes for lost addresses, announcements for the new set.
+    /// Interfaces that appear later need a restart (or an afpd reload).
+    fn rescan(&mut self, names: &[String]) {
+        let Ok(fresh) = crate::iface::select(names) else {
+            return;
+        };
+        let now = now();
+        for (i, iface) in self.interfaces.iter_mut().enumerate() {
+            if let Some(f) = fresh.iter().find(|f| f.name == iface.name)
+                && (f.v4 != iface.v4 || f.v6 != iface.v6)
+            {
+                tracing::info!(interface = %iface.name, "addresses changed: {:?}", f.addresses());
+                iface.v4.clone_from(&f.v4);
+                iface.v6.clone_from(&f.v6);
+                self.responders[i].set_addresses(now, iface.addresses());
+            }
+        }
+    }
+
     fn handle(&mut self, n: usize, from: SocketAddr, buf: &[u8]) {
         let now = now();
         for (i, iface) in self.interfaces.iter().enumerate() {
@@ -203,6 +229,7 @@ impl Driver {
 }
 
 async fn run(
+    names: Vec<String>,
     interfaces: Vec<Interface>,
     v4: Option<UdpSocket>,
     v6: Option<UdpSocket>,
@@ -229,6 +256,8 @@ async fn run(
     };
     let mut buf4 = vec![0u8; 9000];
     let mut buf6 = vec![0u8; 9000];
+    let mut rescan = tokio::time::interval(RESCAN);
+    rescan.tick().await;
     loop {
         d.flush().await;
         let deadline = d
@@ -259,6 +288,7 @@ async fn run(
                     }
                 }
             }
+            _ = rescan.tick() => d.rescan(&names),
             cmd = commands.recv() => {
                 let now = now();
                 match cmd {

@@ -165,13 +165,14 @@ impl Advertiser {
                 None => {}
             }
         }
-        let interfaces = iface::select(&config.interfaces)?;
+        let names = config.interfaces;
+        let interfaces = iface::select(&names)?;
         let host = config.host_name.unwrap_or_else(system_host_label);
         tracing::info!(
             interfaces = ?interfaces.iter().map(|i| &i.name).collect::<Vec<_>>(),
             "answering with the built-in responder as {host}.local"
         );
-        let b = builtin::Builtin::start(interfaces, host, config.services)?;
+        let b = builtin::Builtin::start(names, interfaces, host, config.services)?;
         Ok(Advertiser {
             inner: Inner::Builtin(b),
         })
