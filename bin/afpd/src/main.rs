@@ -1,10 +1,11 @@
 //! `afpd`: the AFP file server (command line as netatalk's afpd).
 //!
 //! ```text
-//! afpd [-d] [-F afp.conf] [--state-dir DIR]     start (this build: check and exit)
+//! afpd [-d] [-F afp.conf] [--state-dir DIR]     start the server
 //! afpd -v | -V                                  version / features and paths
 //! afpd --check -F afp.conf                      validate the configuration (exit 0/1)
 //! afpd passwd add|del|list [-F afp.conf] USER   manage the password file
+//! afpd demo [DIR] [--port N]                    quick start: share DIR on 127.0.0.1
 //! ```
 
 use std::io::{self, BufRead, IsTerminal};
@@ -66,6 +67,15 @@ enum Command {
         #[command(subcommand)]
         action: PasswdAction,
     },
+    /// Quick start: share DIR (default ./afp-share) on 127.0.0.1 with a fresh demo
+    /// account and Time Machine enabled, and run in the foreground.
+    Demo {
+        /// The directory to share (created if missing).
+        dir: Option<PathBuf>,
+        /// TCP port (default: 548 as root, else 10548).
+        #[arg(long)]
+        port: Option<u16>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -121,8 +131,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         print_long_version(&config_path, &state_dir);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(Command::Passwd { action }) = cli.command {
-        return passwd(action, &config_path, &state_dir);
+    match cli.command {
+        Some(Command::Passwd { action }) => return passwd(action, &config_path, &state_dir),
+        Some(Command::Demo { dir, port }) => {
+            return demo(dir, port, privilege, cli.state_dir.as_deref());
+        }
+        None => {}
     }
 
     let loaded = match load_config(&config_path, &state_dir) {
@@ -260,14 +274,129 @@ fn run_server(
             config_path.to_path_buf(),
             root,
         ));
-        let mut hooks = server::serve::NoHooks;
-        server::serve(ctx.clone(), listeners, signature, &mut hooks).await?;
+        server::serve(ctx.clone(), listeners, signature).await?;
         // Dropping the last handle closes every volume and its CNID store.
         drop(ctx);
         Ok::<(), anyhow::Error>(())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `afpd demo`: writes an afp.conf sharing `dir`, creates the demo account, prints how to
+/// connect, and runs the server in the foreground.
+fn demo(
+    dir: Option<PathBuf>,
+    port: Option<u16>,
+    privilege: Privilege,
+    state_dir: Option<&Path>,
+) -> Result<ExitCode> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("afp-share"));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the shared directory {}", dir.display()))?;
+    let dir =
+        std::fs::canonicalize(&dir).with_context(|| format!("resolving {}", dir.display()))?;
+    let state_dir = match state_dir {
+        Some(s) => s.to_path_buf(),
+        None => state::default_state_dir(privilege.is_root()).join("demo"),
+    };
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("creating the state directory {}", state_dir.display()))?;
+    let port = port.unwrap_or(if privilege.is_root() { 548 } else { 10548 });
+    let volume = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "afp-share".to_owned());
+    let volume: String = volume
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | '\n'))
+        .take(27)
+        .collect();
+
+    // Running as root, sessions need a system account: the user who ran sudo, else nobody.
+    let unix_user = if privilege.is_root() {
+        let candidate = std::env::var("SUDO_USER")
+            .ok()
+            .filter(|u| u != "root" && !u.is_empty())
+            .unwrap_or_else(|| "nobody".to_owned());
+        let info = afpd::accounts::unix::user_info(&candidate)?
+            .with_context(|| format!("no system account `{candidate}` to run demo sessions as"))?;
+        if std::fs::read_dir(&dir)?.next().is_none() {
+            std::os::unix::fs::chown(&dir, Some(info.uid), Some(info.gid))
+                .with_context(|| format!("giving {} to {candidate}", dir.display()))?;
+        }
+        Some(candidate)
+    } else {
+        None
+    };
+
+    let conf = state_dir.join("demo-afp.conf");
+    let text = format!(
+        "# Written by `afpd demo`; edit freely and run `afpd -d -F {conf}`.\n\
+         [Global]\n\
+         afp listen = 127.0.0.1\n\
+         afp port = {port}\n\
+         uam list = uams_dhx2.so uams_dhx.so uams_clrtxt.so\n\
+         zeroconf = no\n\
+         log level = default:info\n\
+         \n\
+         [{volume}]\n\
+         path = {path}\n\
+         time machine = yes\n",
+        conf = conf.display(),
+        path = dir.display(),
+    );
+    std::fs::write(&conf, text).with_context(|| format!("writing {}", conf.display()))?;
+
+    let Some(loaded) = load_config(&conf, &state_dir) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let user = "demo";
+    let password = random_password(8);
+    PasswordFile::update(&loaded.config.passwd_file(), |f| {
+        f.set(user, password.as_bytes(), unix_user.clone())
+    })?;
+
+    let host = "127.0.0.1";
+    println!(
+        "afpd demo: sharing {} as volume \"{volume}\" (Time Machine enabled)",
+        dir.display()
+    );
+    println!();
+    println!("  URL:      afp://{user}@{host}:{port}/{volume}");
+    println!("  user:     {user}");
+    println!("  password: {}", password.as_str());
+    println!();
+    println!("Connect from this machine:");
+    println!(
+        "  GNOME (gvfs-backends):  gio mount afp://{user}@{host}:{port}/   (then: gio list afp://{user}@{host}:{port}/{volume}/)"
+    );
+    println!(
+        "  any AFP client:         afp://{user}@{host}:{port}/{volume} with the user and password above"
+    );
+    println!(
+        "  macOS Finder (through an SSH tunnel to this port): Go > Connect to Server… > afp://{user}@localhost:{port}/"
+    );
+    println!();
+    println!(
+        "Configuration: {} (state in {}). Ctrl-C stops the server.",
+        conf.display(),
+        state_dir.display()
+    );
+    println!();
+    start(loaded.config, privilege, &state_dir, true, &conf)
+}
+
+/// A password of `len` characters from an alphabet without look-alikes.
+fn random_password(len: usize) -> zeroize::Zeroizing<String> {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let s: String = (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    zeroize::Zeroizing::new(s)
 }
 
 fn print_long_version(config_path: &Path, state_dir: &Path) {

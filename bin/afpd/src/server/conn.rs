@@ -14,6 +14,8 @@
 //! * DSIWrite data goes to the session thread in pieces through a bounded channel, so a
 //!   slow disk slows the client down instead of filling memory.
 //! * A protocol error (undecodable DSI) closes this connection only.
+//! * A sleeping client (FPZzzzz) has no tickles or idle timeout; its session is dropped
+//!   after `sleep time` hours.
 //! * Server shutdown: DSIAttention 0x8000, in-flight requests get a few seconds to finish,
 //!   then DSICloseSession.
 
@@ -83,6 +85,10 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
     let mut writer: Option<mpsc::Sender<Bytes>> = None;
     let mut clean = false;
     let mut shutdown_at: Option<Instant> = None;
+    // netatalk keeps a sleeping client's session for `sleep time` hours, then drops it.
+    let sleep_time =
+        Duration::from_secs(u64::from(runtime.config.global.sleep_time_hours.max(1)) * 3600);
+    let mut sleep_until: Option<Instant> = None;
     let mut reply_tx = Some(reply_tx);
 
     if let Err(e) = dsi.handle_input(now(), &mut buf) {
@@ -222,6 +228,15 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
         if let Some(at) = shutdown_at {
             deadline = Some(deadline.map_or(at, |d| d.min(at)));
         }
+        if dsi.sleep_state() == dsi::Sleep::Awake {
+            sleep_until = None;
+        } else if let Some(at) = sleep_until {
+            if now() >= at {
+                tracing::info!(target: "dsi", %peer, "client slept longer than `sleep time`: dropping the session");
+                break;
+            }
+            deadline = Some(deadline.map_or(at, |d| d.min(at)));
+        }
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -253,7 +268,12 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
                         tracing::debug!(target: "dsi", %peer, request_id, "reply dropped: {e}");
                     }
                 }
-                Some(FromSession::Effect(e)) => apply(&mut dsi, e),
+                Some(FromSession::Effect(e)) => {
+                    if let Effect::Sleep { .. } = e {
+                        sleep_until = now().checked_add(sleep_time);
+                    }
+                    apply(&mut dsi, e);
+                }
                 // The session thread is gone (ended, or handed the connection over).
                 None => {
                     if to_thread.is_some() {

@@ -30,6 +30,7 @@ pub mod conn;
 pub mod registry;
 pub mod serve;
 pub mod status;
+pub mod zeroconf;
 
 pub use registry::SessionRegistry;
 pub use serve::serve;

@@ -2,6 +2,8 @@
 //!
 //! * One TCP listener per `afp listen` address (all addresses when none is given: `[::]`,
 //!   dual-stack, falling back to `0.0.0.0`), port `afp port` (548).
+//! * Bonjour ([`super::zeroconf`]): published once listening, updated on reload, withdrawn
+//!   at shutdown.
 //! * SIGHUP: afp.conf is loaded again; a valid file becomes the configuration of new
 //!   sessions (running sessions keep theirs); an invalid one is logged and ignored.
 //!   Listen addresses are not changed by a reload.
@@ -18,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::registry::NetControl;
+use super::zeroconf::Zeroconf;
 use super::{Runtime, ServerCtx};
 use crate::config::{Config, LoadOptions};
 
@@ -61,30 +64,13 @@ pub async fn bind(addrs: &[SocketAddr]) -> std::io::Result<Vec<TcpListener>> {
     Ok(out)
 }
 
-/// Hooks called by [`serve`] for the Bonjour advertiser (or anything else that follows
-/// the server's life).
-pub trait Lifecycle: Send {
-    /// The server listens.
-    fn started(&mut self, _ctx: &ServerCtx) {}
-    /// A new configuration was installed (SIGHUP).
-    fn reloaded(&mut self, _ctx: &ServerCtx) {}
-    /// The server is shutting down.
-    fn stopping(&mut self, _ctx: &ServerCtx) {}
-}
-
-/// No hooks.
-#[derive(Debug, Default)]
-pub struct NoHooks;
-
-impl Lifecycle for NoHooks {}
-
-/// Runs the server on `listeners` until SIGTERM/SIGINT. `signature` and `bound` are what
-/// the status block of a reloaded configuration uses.
+/// Runs the server on `listeners` until SIGTERM/SIGINT, advertising it with Bonjour when
+/// `zeroconf = yes`. `signature` is what the status block of a reloaded configuration
+/// uses.
 pub async fn serve(
     ctx: Arc<ServerCtx>,
     listeners: Vec<TcpListener>,
     signature: [u8; 16],
-    hooks: &mut dyn Lifecycle,
 ) -> std::io::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -114,7 +100,10 @@ pub async fn serve(
             }
         }));
     }
-    hooks.started(&ctx);
+    let port = bound
+        .first()
+        .map_or(ctx.runtime().config.global.afp_port, SocketAddr::port);
+    let mut zeroconf = Zeroconf::start(&ctx.runtime().config, &ctx.state, port).await;
 
     loop {
         tokio::select! {
@@ -122,7 +111,7 @@ pub async fn serve(
             _ = sigint.recv() => { tracing::info!(target: "afpd", "SIGINT: shutting down"); break; }
             _ = sighup.recv() => {
                 if reload(&ctx, &bound, signature) {
-                    hooks.reloaded(&ctx);
+                    zeroconf.update(&ctx.runtime().config, &ctx.state).await;
                 }
             }
         }
@@ -130,7 +119,7 @@ pub async fn serve(
 
     // Shutdown.
     ctx.begin_shutdown();
-    hooks.stopping(&ctx);
+    zeroconf.shutdown().await;
     for t in &accept_tasks {
         t.abort();
     }

@@ -64,6 +64,8 @@ fn run(mut s: Session, mut chan: Adoption, control: Receiver<SessionControl>) {
                     continue;
                 };
                 let name = user.name.clone();
+                // The old session answers this FPDisconnectOldSession on the new connection.
+                chan.answer = Some(request_id);
                 match s.ctx.sessions.adopt(s.id, uid, &token, chan) {
                     Ok(()) => {
                         tracing::info!(target: logging::SESSION_TARGET, session = %s.id, user = %name, "primary reconnect: the connection now serves the old session");
@@ -74,6 +76,7 @@ fn run(mut s: Session, mut chan: Adoption, control: Receiver<SessionControl>) {
                     Err((why, back)) => {
                         tracing::info!(target: logging::SESSION_TARGET, session = %s.id, ?why, "primary reconnect refused");
                         chan = back;
+                        chan.answer = None;
                         // netatalk: kFPMiscErr whenever no session can be taken over.
                         let code = match why {
                             AdoptError::NoSuchSession
