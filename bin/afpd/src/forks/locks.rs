@@ -375,8 +375,7 @@ impl LockManager {
                 && u.deny.contains(AccessMode::DENY_READ))
                 || (mode.contains(AccessMode::WRITE) && u.deny.contains(AccessMode::DENY_WRITE))
                 || (mode.contains(AccessMode::DENY_READ) && u.access.contains(AccessMode::READ))
-                || (mode.contains(AccessMode::DENY_WRITE)
-                    && u.access.contains(AccessMode::WRITE));
+                || (mode.contains(AccessMode::DENY_WRITE) && u.access.contains(AccessMode::WRITE));
             if conflict {
                 return Err(DenyConflict);
             }

@@ -76,9 +76,7 @@ fn modes_are_cumulative_and_per_fork() {
     assert!(!u.resource.is_open());
     // The resource fork has its own modes (FPByteRangeLock test329: 0x33 on the resource
     // fork while the data fork is open read-write).
-    let _r = m
-        .open(S1, F, ForkKind::Resource, R | W | DR | DW)
-        .unwrap();
+    let _r = m.open(S1, F, ForkKind::Resource, R | W | DR | DW).unwrap();
     assert!(open(&m, S2, DW).is_err());
     assert_eq!(m.usage(F).resource.deny, DR | DW);
 }
@@ -162,7 +160,10 @@ fn reads_stop_before_a_foreign_lock_and_writes_write_nothing() {
     assert_eq!(other.begin_read(rng(0, 200)).unwrap().limit(), Some(50));
     assert_eq!(other.begin_read(rng(60, 5)).unwrap().limit(), Some(60));
     assert_eq!(other.begin_read(rng(100, 5)).unwrap().limit(), None);
-    assert_eq!(other.begin_write(rng(10, 41)).unwrap_err(), LockError::Locked);
+    assert_eq!(
+        other.begin_write(rng(10, 41)).unwrap_err(),
+        LockError::Locked
+    );
     assert!(other.begin_write(rng(10, 40)).is_ok());
     assert!(other.begin_write(rng(100, 40)).is_ok());
 }
@@ -285,19 +286,42 @@ fn shared_across_threads() {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Open { s: u64, f: u64, rsrc: bool, mode: u16 },
+    Open {
+        s: u64,
+        f: u64,
+        rsrc: bool,
+        mode: u16,
+    },
     Close(usize),
-    Lock { o: usize, start: u64, len: u64 },
-    Unlock { o: usize, start: u64, len: u64 },
+    Lock {
+        o: usize,
+        start: u64,
+        len: u64,
+    },
+    Unlock {
+        o: usize,
+        start: u64,
+        len: u64,
+    },
     UnlockExisting(usize),
-    Read { o: usize, start: u64, len: u64 },
-    Write { o: usize, start: u64, len: u64 },
+    Read {
+        o: usize,
+        start: u64,
+        len: u64,
+    },
+    Write {
+        o: usize,
+        start: u64,
+        len: u64,
+    },
     Release(u64),
     Swap(u64, u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let mode = prop::sample::select(vec![0u16, 1, 2, 3, 0x10, 0x20, 0x11, 0x21, 0x31, 0x33, 0x23, 0x13]);
+    let mode = prop::sample::select(vec![
+        0u16, 1, 2, 3, 0x10, 0x20, 0x11, 0x21, 0x31, 0x33, 0x23, 0x13,
+    ]);
     prop_oneof![
         3 => (0..3u64, 0..3u64, any::<bool>(), mode).prop_map(|(s, f, rsrc, mode)| Op::Open { s, f, rsrc, mode }),
         1 => (0..16usize).prop_map(Op::Close),
@@ -383,10 +407,10 @@ proptest! {
                     }
                 }
                 Op::UnlockExisting(o) => {
-                    if let Some((lease, mo)) = live.get_mut(o) {
-                        if let Some((s, e)) = mo.locks.pop() {
-                            prop_assert_eq!(lease.unlock(rng(s, e - s)), Ok(()));
-                        }
+                    if let Some((lease, mo)) = live.get_mut(o)
+                        && let Some((s, e)) = mo.locks.pop()
+                    {
+                        prop_assert_eq!(lease.unlock(rng(s, e - s)), Ok(()));
                     }
                 }
                 Op::Read { o, start, len } | Op::Write { o, start, len } => {

@@ -19,7 +19,7 @@ mod io;
 mod locks;
 mod table;
 
-pub use io::{ForkIo, SidecarError, SidecarFileHandle, open_data, open_resource, sidecar_name};
+pub use io::{ForkIo, open_data, open_resource};
 pub use locks::{
     ByteRange, DenyConflict, FileId, FileUsage, ForkKind, ForkUsage, IoGuard, LockError,
     LockManager, MAX_LOCKS_PER_OPEN, OpenLease,
