@@ -370,13 +370,21 @@ fn demo(
     println!();
     println!("Connect from this machine:");
     println!(
-        "  GNOME (gvfs-backends):  gio mount afp://{user}@{host}:{port}/   (then: gio list afp://{user}@{host}:{port}/{volume}/)"
+        "  afp client (bin/afp):  AFP_PASSWORD='{}' afp ls afp://{user}@{host}:{port}/{volume}/",
+        password.as_str()
     );
+    if port == 548 {
+        println!("  GNOME (gvfs-backends): gio mount afp://{user}@{host}/{volume}");
+    } else {
+        // gio's AFP URI mapper drops the port; the mount helper sends it itself.
+        println!(
+            "  GNOME (gvfs-backends): dbus-run-session -- bin/afpd/tests/tools/afp-gvfs-mount.py mount {host} {volume} --port {port} --user {user} --password '{}'",
+            password.as_str()
+        );
+        println!("                         (a plain `gio mount` always connects to port 548)");
+    }
     println!(
-        "  any AFP client:         afp://{user}@{host}:{port}/{volume} with the user and password above"
-    );
-    println!(
-        "  macOS Finder (through an SSH tunnel to this port): Go > Connect to Server… > afp://{user}@localhost:{port}/"
+        "  macOS Finder (SSH tunnel to this port): Go > Connect to Server… > afp://{user}@localhost:{port}/"
     );
     println!();
     println!(

@@ -76,6 +76,12 @@ fn sighup_reloads_for_new_sessions_and_keeps_a_good_config_on_errors() {
         new.login(&u.name, &u.password, afp_proto::uam::Uam::Dhx2),
         ResultCode::NO_ERR
     );
+    // The new volume is listed for new sessions.
+    let vols = new.get_srvr_parms().expect("FPGetSrvrParms");
+    let names: Vec<&[u8]> = vols.volumes.iter().map(|v| &v.name[..]).collect();
+    assert!(names.contains(&&b"test2"[..]), "{names:?}");
+    assert!(names.contains(&&b"test1"[..]), "{names:?}");
+    assert_ne!(new.open_volume("test2"), 0);
     // The running session keeps working.
     assert!(old.get_srvr_info().is_ok());
 

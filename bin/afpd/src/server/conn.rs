@@ -283,12 +283,11 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
                 }
             },
             ctl = net_rx.recv() => match ctl {
-                Some(NetControl::Shutdown) => {
-                    if shutdown_at.is_none() {
-                        let _ = dsi.send_attention(Attention::shutdown(0));
-                        shutdown_at = Some(now() + SHUTDOWN_GRACE);
-                    }
+                Some(NetControl::Shutdown) if shutdown_at.is_none() => {
+                    let _ = dsi.send_attention(Attention::shutdown(0));
+                    shutdown_at = Some(now() + SHUTDOWN_GRACE);
                 }
+                Some(NetControl::Shutdown) => {}
                 Some(NetControl::Disconnect) => {
                     tracing::info!(target: "dsi", %peer, "connection taken over or ended by the server");
                     break;
