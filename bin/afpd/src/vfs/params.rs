@@ -113,6 +113,33 @@ fn check_dir_bitmap(bitmap: DirBitmap, version: AfpVersion) -> AfpResult<()> {
     bitmap.check(version).map_err(|_| ResultCode::BITMAP_ERR)
 }
 
+/// ProDOS info for a Mac file type (netatalk `getmetadata`, AFP 2): `TEXT` is ProDOS type
+/// 0x04, `PSYS` 0xFF/0x0001, `PS16` 0xB3, `p<type><aux>` carries them as is.
+pub fn prodos_of_type(t: [u8; 4]) -> ProDosInfo {
+    let (ftype, aux): (u8, u16) = match &t {
+        b"TEXT" => (0x04, 0),
+        b"PSYS" => (0xFF, 1),
+        b"PS16" => (0xB3, 0),
+        [b'p', ty, hi, lo] => (*ty, u16::from_be_bytes([*hi, *lo])),
+        _ => (0, 0),
+    };
+    let a = aux.to_be_bytes();
+    ProDosInfo([ftype, 0, a[0], a[1], 0, 0])
+}
+
+/// The Mac file type for ProDOS info (netatalk `setfilparams`, AFP 2): type 0x04 is
+/// `TEXT`, anything else `p<type><aux>`; the creator becomes `pdos`.
+pub fn type_of_prodos(p: &ProDosInfo) -> [u8; 8] {
+    let b = p.0;
+    let mut out = *b"????pdos";
+    if b[0] == 0x04 {
+        out[0..4].copy_from_slice(b"TEXT");
+    } else {
+        out[0..4].copy_from_slice(&[b'p', b[0], b[2], b[3]]);
+    }
+    out
+}
+
 /// The long name (MacRoman, mangled when needed) of an object.
 fn long_name(o: &Obj<'_>) -> Bytes {
     Bytes::from(name::to_long_name(o.mac_name, o.id.0))
@@ -208,7 +235,8 @@ impl Volume {
             if who.version.is_afp3() {
                 p.utf8_name = Some(utf8_name(o));
             } else {
-                p.prodos_info = Some(ProDosInfo([0; 6]));
+                let fi = o.meta.finder_info(st, inv);
+                p.prodos_info = Some(prodos_of_type([fi[0], fi[1], fi[2], fi[3]]));
             }
         }
         if bitmap.contains(FileBitmap::UNIX_PRIVS) {

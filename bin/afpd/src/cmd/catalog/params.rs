@@ -174,8 +174,21 @@ fn set_file(s: &Session, ov: &OpenVolume, r: &Resolved, bitmap: u16, raw: &Bytes
     if let Some(fi) = &p.finder_info {
         change_mdate = true;
         if &fi.0[0..8] == b"slnkrhap" && !sys::is_symlink(&st) {
+            let id = ov.vol.object_id(dirfd, r.dir.did, &r.name, &st, None)?;
             make_symlink(dirfd, &r.name)?;
             st = sys::stat_at(dirfd, &r.name).map_err(|_| ResultCode::MISC_ERR)?;
+            // The symlink is a new inode: it keeps the file's ID.
+            ov.vol
+                .db
+                .update(
+                    id,
+                    ov.vol.cnid_dev(st.st_dev),
+                    st.st_ino,
+                    r.dir.did,
+                    &r.name,
+                    cnid::Kind::File,
+                )
+                .map_err(crate::vfs::volume::store_err)?;
         }
     }
     if let Some(up) = &p.unix_privs {
@@ -209,6 +222,11 @@ fn set_file(s: &Session, ov: &OpenVolume, r: &Resolved, bitmap: u16, raw: &Bytes
     }
     if let Some(d) = p.backup_date {
         md.dates.backup = d.0;
+    }
+    if let Some(pd) = &p.prodos_info {
+        // AFP 2 ProDOS info: stored as the Finder type and creator.
+        let tc = crate::vfs::params::type_of_prodos(pd);
+        md.finder_info[0..8].copy_from_slice(&tc);
     }
     if let Some(fi) = &p.finder_info {
         let mut fi = fi.0;

@@ -4,9 +4,9 @@
 //!
 //! Renames keep the object's CNID (the store record is updated in place), move the `._`
 //! sidecar along, and leave open forks valid (they are keyed by inode). An exchange swaps
-//! the two inodes with `renameat2(RENAME_EXCHANGE)`: contents, resource forks, Finder info,
-//! dates and open forks follow the contents, while each name keeps its CNID and its
-//! permissions.
+//! the two inodes with `renameat2(RENAME_EXCHANGE)`: contents, resource forks, modification
+//! dates and open forks follow the contents, while each name keeps its CNID, its metadata
+//! (Finder info, comment, creation date, attributes) and its permissions.
 
 use std::os::fd::AsFd;
 
@@ -235,7 +235,8 @@ fn copy_into(
     let mode = (sst.st_mode & 0o777) | 0o600;
     let input = sys::open_at(src.dir.fd(), &src.name, OFlags::RDONLY, 0).map_err(|e| {
         match sys::errno(&e) {
-            libc::EACCES | libc::EPERM => ResultCode::ACCESS_DENIED,
+            // netatalk: a source it cannot open for reading is a deny conflict.
+            libc::EACCES | libc::EPERM => ResultCode::DENY_CONFLICT,
             libc::ENOENT => ResultCode::OBJECT_NOT_FOUND,
             _ => ResultCode::MISC_ERR,
         }
@@ -287,6 +288,8 @@ fn copy_into(
         }
         None => init_metadata(dov, dst.fd(), disk, &nst, id),
     }
+    // The copy keeps the source's modification date (netatalk copies the dates).
+    let _ = sys::set_mtime_at(dst.fd(), disk, sst.st_mtime);
     dov.vol.note_growth(len);
     Ok(())
 }
@@ -360,15 +363,25 @@ pub fn exchange_files(s: &mut Session, c: &ExchangeFiles) -> AfpResult {
     .map_err(|e| rename_error(&e, false))?;
     swap_sidecars(&a, &b);
     ov.vol.db.exchange(aid, bid).map_err(store_err)?;
-    // The inodes (with their metadata) moved: fix the CNIDs cached in the metadata, and
-    // give each name back its permissions.
-    for (r, id, old_mode) in [(&a, aid, ast.st_mode), (&b, bid, bst.st_mode)] {
+    // The inodes moved with their attributes: give each name back its own metadata
+    // (Finder info, comment, dates, attributes stay with the catalog entry, spec §5.5) with
+    // the CNID cache fixed, and its own permissions.
+    for (r, id, old_mode, old_meta) in [
+        (&a, aid, ast.st_mode, &ameta),
+        (&b, bid, bst.st_mode, &bmeta),
+    ] {
         let Ok(st) = sys::stat_at(r.dir.fd(), &r.name) else {
             continue;
         };
-        if let Some(mut md) = r.meta().md {
-            md.set_cnid(st.st_dev, st.st_ino, id, ov.vol.db.stamp(), ov.vol.nodev());
-            let _ = meta::write(r.dir.fd(), &r.name, &md);
+        match &old_meta.md {
+            Some(md) => {
+                let mut md = md.clone();
+                md.set_cnid(st.st_dev, st.st_ino, id, ov.vol.db.stamp(), ov.vol.nodev());
+                let _ = meta::write(r.dir.fd(), &r.name, &md);
+            }
+            None => {
+                let _ = sys::xattr_remove(r.dir.fd(), &r.name, meta::META_XATTR);
+            }
         }
         if !sys::is_symlink(&st) && st.st_mode & 0o7777 != old_mode & 0o7777 {
             let _ = sys::chmod_at(r.dir.fd(), &r.name, old_mode & 0o7777);
