@@ -175,3 +175,110 @@ fn sleeping_session_is_kept_without_tickles() {
     // Awake again: the idle timer runs.
     assert!(c.wait_closed(Duration::from_secs(15)));
 }
+
+#[test]
+fn cut_short_requests_are_answered_as_netatalk_does() {
+    let srv = TestServer::builder().volume("test1").start();
+    let mut c = srv.login();
+    let vol = c.open_volume("test1");
+    let dir = c.create_dir(vol, common::DIR_ROOT, "gone").unwrap();
+    c.delete(vol, common::DIR_ROOT, "gone").unwrap();
+    let v = vol.to_be_bytes();
+    let d = dir.to_be_bytes();
+    // `code, 0, vid, did` only: the missing directory is found first (Error:test36).
+    for code in [6u8, 7, 8, 25, 26, 28, 34] {
+        let block = vec![code, 0, v[0], v[1], d[0], d[1], d[2], d[3]];
+        assert_eq!(
+            c.call_raw(block).0,
+            ResultCode::OBJECT_NOT_FOUND,
+            "command {code}"
+        );
+    }
+    // An unknown volume: kFPParamErr (Error:test35).
+    let bad = (vol + 1).to_be_bytes();
+    for code in [6u8, 8, 34] {
+        let block = vec![code, 0, bad[0], bad[1], 0, 0, 0, 2];
+        assert_eq!(c.call_raw(block).0, ResultCode::PARAM_ERR, "command {code}");
+    }
+    // FPMapID 5 with a 4-byte ID instead of a UUID names nobody.
+    assert_eq!(
+        c.call_raw(vec![21u8, 5, 0, 0, 0, 1]).0,
+        ResultCode::ITEM_NOT_FOUND
+    );
+    assert!(c.get_srvr_info().is_ok());
+}
+
+#[test]
+fn malformed_login_is_refused_and_closes() {
+    let srv = TestServer::builder().start();
+    let mut c = srv.connect();
+    // FPLogin with the version string cut short.
+    assert_eq!(
+        c.call_raw(vec![18u8, 6, b'A', b'F']).0,
+        ResultCode::BAD_VERS_NUM
+    );
+    assert!(c.wait_closed(Duration::from_secs(10)));
+}
+
+#[test]
+fn logout_and_dropped_connections_release_forks() {
+    use afp_proto::command::AccessMode;
+    use afp_proto::params::FileBitmap;
+    let srv = TestServer::builder().volume("test1").start();
+    let mut a = srv.login();
+    let mut b = srv.login();
+    let va = a.open_volume("test1");
+    let vb = b.open_volume("test1");
+    a.create_file(va, common::DIR_ROOT, "locked", false)
+        .unwrap();
+    let deny = AccessMode::READ | AccessMode::WRITE | AccessMode::DENY_WRITE;
+    let open_b = |b: &mut AfpClient| {
+        b.open_fork(
+            vb,
+            common::DIR_ROOT,
+            "locked",
+            false,
+            AccessMode::WRITE,
+            FileBitmap::empty(),
+        )
+    };
+    a.open_fork(
+        va,
+        common::DIR_ROOT,
+        "locked",
+        false,
+        deny,
+        FileBitmap::empty(),
+    )
+    .unwrap();
+    assert_eq!(open_b(&mut b).err(), Some(ResultCode::DENY_CONFLICT));
+    // FPLogout closes A's forks.
+    a.logout().unwrap();
+    let f = open_b(&mut b).expect("open after the other session logged out");
+    b.close_fork(f.fork).unwrap();
+
+    // A connection that drops (no session token, so no reconnect wait) releases too.
+    let mut c = srv.login();
+    let vc = c.open_volume("test1");
+    c.open_fork(
+        vc,
+        common::DIR_ROOT,
+        "locked",
+        false,
+        deny,
+        FileBitmap::empty(),
+    )
+    .unwrap();
+    assert_eq!(open_b(&mut b).err(), Some(ResultCode::DENY_CONFLICT));
+    c.drop_connection();
+    let mut released = false;
+    for _ in 0..100 {
+        if let Ok(f) = open_b(&mut b) {
+            b.close_fork(f.fork).unwrap();
+            released = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(released, "the dropped session kept its deny mode");
+}

@@ -192,20 +192,22 @@ fn reply(chan: &Adoption, request_id: u16, out: Outcome) {
     });
 }
 
-/// Decodes, gates and runs one AFP request.
+/// Gates, decodes and runs one AFP request.
 pub fn handle(s: &mut Session, block: &Bytes, data: Option<&mut dyn WriteSource>) -> Outcome {
     let code = CommandCode(block.first().copied().unwrap_or(0));
-    let req = match Request::decode(block) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::debug!(target: "afpd", session = %s.id, ?code, "malformed request: {e}");
-            return Outcome::err(e.result_code_for(code));
-        }
-    };
+    // netatalk picks the handler from the command byte before reading anything else, so a
+    // call that is not allowed now is refused whatever its body holds.
     if let Some(refused) = gate::refuse(s, code) {
         tracing::debug!(target: "afpd", session = %s.id, ?code, ?refused, "refused in this state");
         return Outcome::err(refused);
     }
+    let req = match Request::decode(block) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(target: "afpd", session = %s.id, ?code, "malformed request: {e}");
+            return malformed(s, code, block, e);
+        }
+    };
     tracing::trace!(target: "afpd", session = %s.id, ?code, "request");
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| cmd::dispatch(s, &req, data)));
     match result {
@@ -221,6 +223,86 @@ pub fn handle(s: &mut Session, block: &Bytes, data: Option<&mut dyn WriteSource>
             Outcome::err(ResultCode::MISC_ERR)
         }
     }
+}
+
+/// Calls whose block starts `code, pad/flag, u16 volume (or desktop) ID, u32 directory ID`.
+const VOL_DID_CALLS: &[CommandCode] = &[
+    CommandCode::COPY_FILE,
+    CommandCode::CREATE_DIR,
+    CommandCode::CREATE_FILE,
+    CommandCode::DELETE,
+    CommandCode::ENUMERATE,
+    CommandCode::MOVE_AND_RENAME,
+    CommandCode::OPEN_DIR,
+    CommandCode::OPEN_FORK,
+    CommandCode::RENAME,
+    CommandCode::SET_DIR_PARMS,
+    CommandCode::SET_FILE_PARMS,
+    CommandCode::GET_FILE_DIR_PARMS,
+    CommandCode::SET_FILE_DIR_PARMS,
+    CommandCode::CREATE_ID,
+    CommandCode::EXCHANGE_FILES,
+    CommandCode::ADD_APPL,
+    CommandCode::REMOVE_APPL,
+    CommandCode::ADD_COMMENT,
+    CommandCode::REMOVE_COMMENT,
+    CommandCode::GET_COMMENT,
+    CommandCode::ENUMERATE_EXT,
+    CommandCode::ENUMERATE_EXT2,
+    CommandCode::GET_EXT_ATTR,
+    CommandCode::SET_EXT_ATTR,
+    CommandCode::REMOVE_EXT_ATTR,
+    CommandCode::LIST_EXT_ATTRS,
+    CommandCode::GET_ACL,
+    CommandCode::SET_ACL,
+    CommandCode::ACCESS,
+    CommandCode::SYNC_DIR,
+];
+
+/// The answer to a request that does not decode, as netatalk gives it:
+///
+/// * netatalk reads the volume and directory IDs first and looks them up before it
+///   parses the rest, so a cut-short call naming an unknown volume gets kFPParamErr and
+///   one naming a missing directory kFPObjectNotFound (its spec tests `Error:test36/37`
+///   send exactly `code, 0, vid, did`);
+/// * FPMapID 5/6 read a 16-byte UUID whatever was sent: a short one names nobody
+///   (kFPItemNotFound; kFPParamErr before AFP 3.2);
+/// * a malformed login is refused and the connection closed, like every login failure;
+/// * otherwise [`afp_proto::DecodeError::result_code_for`] (kFPParamErr, kFPBitmapErr …).
+fn malformed(
+    s: &mut Session,
+    code: CommandCode,
+    block: &Bytes,
+    e: afp_proto::DecodeError,
+) -> Outcome {
+    if VOL_DID_CALLS.contains(&code)
+        && let (Some(v), Some(d)) = (block.get(2..4), block.get(4..8))
+    {
+        let vid = u16::from_be_bytes([v[0], v[1]]);
+        let did = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+        let checked = s.volumes.get(vid).and_then(|vol| vol.dir(did).map(|_| ()));
+        if let Err(code) = checked {
+            return Outcome::err(code);
+        }
+    }
+    if code == CommandCode::MAP_ID && matches!(block.get(1), Some(5 | 6)) {
+        return Outcome::err(if s.version < afp_proto::AfpVersion::V3_2 {
+            ResultCode::PARAM_ERR
+        } else {
+            ResultCode::ITEM_NOT_FOUND
+        });
+    }
+    let result = e.result_code_for(code);
+    if matches!(
+        code,
+        CommandCode::LOGIN | CommandCode::LOGIN_EXT | CommandCode::LOGIN_CONT
+    ) && !s.is_logged_in()
+    {
+        logging::log_login_failed("-", s.client, "-", "malformed login request");
+        s.login = super::LoginState::NotLoggedIn;
+        s.effects.push(super::Effect::CloseAfterReply);
+    }
+    Outcome::err(result)
 }
 
 /// DSIWrite data arriving in pieces from the network task.
