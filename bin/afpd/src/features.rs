@@ -12,8 +12,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// AFP versions the server is built to speak (spec `afp-dsi.md` §2.2), oldest first.
 pub const AFP_VERSIONS: [&str; 6] = ["2.2", "3.0", "3.1", "3.2", "3.3", "3.4"];
 
-/// Whether the network server is part of this build. While false, `afpd -d` only checks
-/// the configuration.
+/// Whether the network server is part of this build (`afpd -V` lists it; while false,
+/// `afpd -d` only checked the configuration).
 pub const NETWORK_SERVER: bool = true;
 
 /// `afpd -v`.
@@ -67,7 +67,10 @@ pub fn long_version(paths: &Paths, pam: Result<String, String>) -> String {
             "CNID backends",
             "built-in store (dbd, sqlite names accepted), last".into(),
         ),
-        ("Zeroconf support", "No (not in this build)".into()),
+        (
+            "Zeroconf support",
+            "Yes (avahi-daemon over D-Bus, else the built-in mDNS responder)".into(),
+        ),
         ("PAM support", pam_line),
         ("Password file", "Yes (argon2id)".into()),
         (

@@ -139,21 +139,57 @@ fn check_rejects_bad_values_with_file_and_line() {
     );
 }
 
+/// Starts `cmd` with stderr in `err_file`, waits until the server listens on
+/// 127.0.0.1:`port` (seen in `watch`), sends SIGTERM, returns the exit code.
+fn start_and_stop(mut cmd: Command, err_file: &Path, watch: &Path, port: u16) -> Option<i32> {
+    let err = std::fs::File::create(err_file).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let needle = format!("listening on 127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..600 {
+        if std::fs::read_to_string(watch).is_ok_and(|t| t.contains(&needle)) {
+            up = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: kill has no memory preconditions; the pid is our child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(
+        up,
+        "the server did not listen:\n{}",
+        std::fs::read_to_string(err_file).unwrap_or_default()
+    );
+    status.code()
+}
+
 #[test]
-fn start_validates_then_says_the_server_is_not_in_this_build() {
+fn start_validates_serves_and_stops_on_sigterm() {
     let env = Env::new();
     let log = env.dir.path().join("afpd.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let conf = env.conf(&format!(
-        "[Global]\nlog level = default:info\nlog file = {}\n[v]\npath = /tmp\ntime machine = yes\n",
+        "[Global]\nafp listen = 127.0.0.1\nafp port = {port}\nzeroconf = no\n\
+         log level = default:info\nlog file = {}\n[v]\npath = /tmp\ntime machine = yes\n",
         log.display()
     ));
-    let out = run(&mut env.cmd(&conf, &["-d"]), None);
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("the AFP network server is not part of this build"),
-        "{err}"
-    );
+    let err_file = env.dir.path().join("stderr.txt");
+    let code = start_and_stop(env.cmd(&conf, &["-d"]), &err_file, &err_file, port);
+    assert_eq!(code, Some(0));
+    let err = std::fs::read_to_string(&err_file).unwrap();
     // -d logs to stderr, and the state files were created.
     assert!(err.contains("configuration loaded"), "{err}");
     assert!(env.state().join("afp_signature.conf").exists());
@@ -162,8 +198,8 @@ fn start_validates_then_says_the_server_is_not_in_this_build() {
     assert!(!log.exists(), "with -d the log goes to stderr");
 
     // Without -d the log goes to `log file`.
-    let out = run(&mut env.cmd(&conf, &[]), None);
-    assert_eq!(out.status.code(), Some(1));
+    let code = start_and_stop(env.cmd(&conf, &[]), &err_file, &log, port);
+    assert_eq!(code, Some(0));
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(logged.contains("configuration loaded"), "{logged}");
     use std::os::unix::fs::PermissionsExt;
