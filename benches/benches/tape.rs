@@ -251,8 +251,14 @@ fn versus_dd(bytes: u64) {
     source_file(&src, bytes);
     // Warm the source in the page cache for both contenders.
     let _ = std::fs::read(&src).map(|v| black_box(v.len()));
+    // Start each contender with no dirty pages of the other's output being written back.
+    let sync = || {
+        let _ = Command::new("sync").status();
+    };
+    sync();
     let d = dd(&src, &copy);
     let _ = std::fs::remove_file(&copy);
+    sync();
     let o = ours(&src, &tape);
     let _ = std::fs::remove_dir_all(&base);
     let gib = bytes as f64 / (1u64 << 30) as f64;

@@ -264,12 +264,13 @@ impl ImageStore for Vec<u8> {
     }
 }
 
-const WRITE_BUFFER: usize = 4 << 20;
+const WRITE_BUFFER: usize = 256 << 10;
 const READ_CACHE: usize = 1 << 20;
 
 /// A [`TapeDevice`] over a SIMH `.tap` image.
 ///
-/// Writes are buffered (up to 4 MiB) and reach the store on a filemark, a read, a
+/// Writes are buffered (up to 256 KiB; larger buffers made page-cache writes several
+/// times slower on ext4 in the bench) and reach the store on a filemark, a read, a
 /// positioning command or [`TapeDevice::flush`]. Capacity and early warning, when set,
 /// count image bytes.
 #[derive(Debug)]
