@@ -351,3 +351,87 @@ fn expired_pam_password_allows_only_change_and_logout() {
     );
     assert!(d.get_srvr_info().is_ok());
 }
+
+#[test]
+fn reconnect_carries_the_replay_cache_over() {
+    let srv = TestServer::builder().volume("test1").start();
+    let u = srv.user();
+    // Old connection: DSIOpenSession 0, FPLogin 1, FPGetSessionToken 2, FPOpenVol 3,
+    // FPCreateDir 4.
+    let mut old = srv.connect();
+    assert_eq!(
+        old.login_cleartext(&u.name, &u.password),
+        ResultCode::NO_ERR
+    );
+    let token = old
+        .get_session_token(TokenType::LOGIN_WITH_TIME_AND_ID, Some(7), b"replayer")
+        .unwrap();
+    let vol = old.open_volume("test1");
+    assert_eq!(old.dsi().next_request_id(), 4);
+    let dir = old.create_dir(vol, common::DIR_ROOT, "made once").unwrap();
+    old.drop_connection();
+    assert!(srv.wait_for_log("keeping the session", Duration::from_secs(10)));
+
+    // New connection: DSIOpenSession 0, FPLogin 1, FPDisconnectOldSession 2; then the
+    // client replays requests 3 and 4 with their old IDs.
+    let mut new = srv.connect();
+    assert_eq!(
+        new.login_cleartext(&u.name, &u.password),
+        ResultCode::NO_ERR
+    );
+    assert_eq!(new.disconnect_old_session(TokenType(4), &token), Ok(()));
+    assert_eq!(new.open_volume("test1"), vol);
+    // Executed again this would be kFPObjectExists; the cache answers with the first reply.
+    assert_eq!(new.create_dir(vol, common::DIR_ROOT, "made once"), Ok(dir));
+    // A new request is executed normally.
+    assert_eq!(
+        new.create_dir(vol, common::DIR_ROOT, "made once"),
+        Err(ResultCode::OBJECT_EXISTS)
+    );
+}
+
+/// netatalk's spec test FPDisconnectOldSession:test338: the old connection is still up;
+/// the new one takes its session over and closes the fork the old one opened.
+#[test]
+fn reconnect_takes_over_a_live_session() {
+    use afp_proto::command::AccessMode;
+    use afp_proto::params::FileBitmap;
+    let srv = TestServer::builder().volume("test1").start();
+    let mut old = srv.login();
+    let token = old
+        .get_session_token(
+            TokenType::LOGIN_WITH_TIME_AND_ID,
+            Some(12345),
+            b"testsuite-0",
+        )
+        .unwrap();
+    let vol = old.open_volume("test1");
+    old.create_file(vol, common::DIR_ROOT, "t338 file", false)
+        .unwrap();
+    let fork = old
+        .open_fork(
+            vol,
+            common::DIR_ROOT,
+            "t338 file",
+            false,
+            AccessMode::READ | AccessMode::WRITE,
+            FileBitmap::empty(),
+        )
+        .unwrap()
+        .fork;
+
+    let mut new = srv.login();
+    assert_eq!(new.disconnect_old_session(TokenType(0), &token), Ok(()));
+    assert!(
+        old.wait_closed(Duration::from_secs(10)),
+        "the old connection stays open"
+    );
+    new.get_session_token(
+        TokenType::RECONN_WITH_TIME_AND_ID,
+        Some(12345),
+        b"testsuite-1",
+    )
+    .unwrap();
+    assert_eq!(new.close_fork(fork), Ok(()));
+    assert_eq!(new.logout(), Ok(()));
+}

@@ -82,6 +82,7 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
     let (reply_tx, mut reply_rx) = mpsc::unbounded_channel::<FromSession>();
     let (net_tx, mut net_rx) = mpsc::unbounded_channel::<NetControl>();
     let mut to_thread: Option<mpsc::Sender<ToSession>> = None;
+    let mut session_id = None;
     let mut writer: Option<mpsc::Sender<Bytes>> = None;
     let mut clean = false;
     let mut shutdown_at: Option<Instant> = None;
@@ -119,6 +120,7 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
                         Ok(()) => {
                             tracing::debug!(target: "dsi", %peer, session = %id, "session opened");
                             to_thread = Some(req_tx);
+                            session_id = Some(id);
                         }
                         Err(e) => {
                             tracing::error!(target: "afpd", %peer, "cannot start a session thread: {e}");
@@ -268,6 +270,8 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
                         tracing::debug!(target: "dsi", %peer, request_id, "reply dropped: {e}");
                     }
                 }
+                Some(FromSession::Serving(id)) => session_id = Some(id),
+                Some(FromSession::ReplayCache(cache)) => dsi.set_replay_cache(cache),
                 Some(FromSession::Effect(e)) => {
                     if let Effect::Sleep { .. } = e {
                         sleep_until = now().checked_add(sleep_time);
@@ -300,6 +304,12 @@ pub async fn run(ctx: Arc<ServerCtx>, mut sock: TcpStream, peer: SocketAddr) {
         }
     }
     drop(slot);
+    if let Some(id) = session_id
+        && !clean
+    {
+        // A reconnect may adopt this session; its new connection gets the replay cache.
+        ctx.sessions.save_replay_cache(id, dsi.take_replay_cache());
+    }
     end(to_thread, writer, clean).await;
 }
 

@@ -61,6 +61,8 @@ struct Entry {
     thread: std::sync::mpsc::Sender<SessionControl>,
     /// Whether the connection is gone and the session waits for a reconnect.
     disconnected: bool,
+    /// The DSI replay cache of the connection that ended, for a reconnect.
+    replay: Option<dsi::ReplayCache>,
 }
 
 /// Why FPDisconnectOldSession found nothing to take over.
@@ -155,6 +157,7 @@ impl SessionRegistry {
                 net: Some(net),
                 thread,
                 disconnected: false,
+                replay: None,
             },
         );
     }
@@ -280,6 +283,22 @@ impl SessionRegistry {
                 SessionControl::End => unreachable!("an adoption was sent"),
             },
         }
+    }
+
+    /// Keeps the replay cache of session `id`'s ended connection (only for sessions that
+    /// can be reconnected: logged in, with a token).
+    pub fn save_replay_cache(&self, id: SessionId, cache: dsi::ReplayCache) {
+        if let Some(e) = self.lock().get_mut(&id)
+            && e.token.is_some()
+            && !cache.is_empty()
+        {
+            e.replay = Some(cache);
+        }
+    }
+
+    /// The saved replay cache of session `id`, taken out.
+    pub fn take_replay_cache(&self, id: SessionId) -> Option<dsi::ReplayCache> {
+        self.lock().get_mut(&id).and_then(|e| e.replay.take())
     }
 
     /// After an adoption: the old session `id` is connected again through `net`.

@@ -124,6 +124,11 @@ pub enum FromSession {
     },
     /// Apply this effect.
     Effect(Effect),
+    /// After a primary reconnect: the connection now serves this (older) session.
+    Serving(SessionId),
+    /// After a primary reconnect: the replay cache of the session's earlier connection, so
+    /// requests the client replays with their old IDs are answered from it (spec §1.7).
+    ReplayCache(dsi::ReplayCache),
 }
 
 /// The channels of a connection, handed to a session thread: at start, and to an old
@@ -211,12 +216,13 @@ impl Session {
 
     /// Closes every fork and volume of the session (FPLogout, session end).
     ///
-    /// Forks first (they belong to volumes), then volumes. Dropping a [`ForkTable`] entry
-    /// releases its deny modes and byte-range locks in the lock manager; dropping an open
-    /// volume releases the session's hold on the shared volume.
+    /// Forks first (they belong to volumes), then volumes: [`ForkTable::take_all`] and
+    /// [`SessionVolumes::close_all`]. Dropping an open fork releases its deny modes and
+    /// byte-range locks in the lock manager; dropping an open volume releases the
+    /// session's hold on the shared volume (the last one closes its CNID store).
     pub fn close_all(&mut self) {
-        drop(std::mem::take(&mut self.forks));
-        drop(std::mem::take(&mut self.volumes));
+        drop(self.forks.take_all());
+        drop(self.volumes.close_all());
     }
 
     /// The user name for log lines (`-` before login).

@@ -93,6 +93,10 @@ fn run(mut s: Session, mut chan: Adoption, control: Receiver<SessionControl>) {
                     Some(adoption) => {
                         s.client = adoption.client;
                         s.ctx.sessions.reconnected(s.id, adoption.net.clone());
+                        let _ = adoption.replies.send(FromSession::Serving(s.id));
+                        if let Some(cache) = s.ctx.sessions.take_replay_cache(s.id) {
+                            let _ = adoption.replies.send(FromSession::ReplayCache(cache));
+                        }
                         if let Some(id) = adoption.answer {
                             reply(&adoption, id, Outcome::done());
                         }
