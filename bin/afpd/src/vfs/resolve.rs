@@ -267,6 +267,20 @@ impl Volume {
         })
     }
 
+    /// Records in the directory cache that `disk` (with `st`) in `parent` is directory
+    /// `did` (enumerate learns IDs in bulk).
+    pub fn remember_dir(&self, parent: &DirRef, disk: &[u8], st: &Stat, did: Cnid) {
+        self.dircache().insert(
+            did,
+            CachedDir {
+                parent: parent.did,
+                name: Arc::from(disk),
+                dev: self.cnid_dev(st.st_dev),
+                ino: st.st_ino,
+            },
+        );
+    }
+
     /// The ID of the directory `disk` (with `st`) in `parent`, through the cache.
     pub fn dir_id(&self, parent: &DirRef, disk: &[u8], st: &Stat) -> AfpResult<Cnid> {
         let dev = self.cnid_dev(st.st_dev);
@@ -335,6 +349,111 @@ impl Volume {
             .map_err(store_err)?;
         self.write_hint(dir, disk, st, m, id);
         Ok(id)
+    }
+
+    /// [`Volume::object_id`] for many objects of directory `dir` at once (enumerate): known
+    /// objects are pure reads; all new ones are added in **one** store transaction (one
+    /// durable commit instead of one per object). `metas[i]` is the metadata of `items[i]`
+    /// when the caller read it.
+    pub fn object_ids(
+        &self,
+        dir: &DirRef,
+        items: &[(&[u8], &Stat)],
+        metas: &[Option<&Meta>],
+    ) -> AfpResult<Vec<Cnid>> {
+        let mut ids = vec![Cnid::INVALID; items.len()];
+        let mut misses = Vec::new();
+        for (i, (name, st)) in items.iter().enumerate() {
+            let kind = if sys::is_dir(st) {
+                Kind::Dir
+            } else {
+                Kind::File
+            };
+            match self
+                .db
+                .lookup(self.cnid_dev(st.st_dev), st.st_ino, dir.did, name, kind)
+                .map_err(store_err)?
+            {
+                Some(id) => ids[i] = id,
+                None => misses.push(i),
+            }
+        }
+        if misses.is_empty() {
+            return Ok(ids);
+        }
+        let read: Vec<(usize, Meta)> = misses
+            .iter()
+            .filter(|&&i| metas.get(i).copied().flatten().is_none())
+            .map(|&i| (i, meta::read(dir.fd(), items[i].0)))
+            .collect();
+        let meta_of = |i: usize| -> Option<&Meta> {
+            metas
+                .get(i)
+                .copied()
+                .flatten()
+                .or_else(|| read.iter().find(|(j, _)| *j == i).map(|(_, m)| m))
+        };
+        let plan: Vec<(usize, Option<Cnid>)> = misses
+            .iter()
+            .map(|&i| {
+                let st = items[i].1;
+                let hint = meta_of(i)
+                    .and_then(|m| m.md.as_ref())
+                    .and_then(|md| md.cnid_hint(st.st_dev, st.st_ino, self.nodev()));
+                (i, hint)
+            })
+            .collect();
+        let added = match &self.db {
+            super::volume::CnidDb::Disk(s) => s.batch(|b| {
+                plan.iter()
+                    .map(|&(i, hint)| {
+                        let (name, st) = items[i];
+                        let kind = if sys::is_dir(st) {
+                            Kind::Dir
+                        } else {
+                            Kind::File
+                        };
+                        b.add(
+                            self.cnid_dev(st.st_dev),
+                            st.st_ino,
+                            dir.did,
+                            name,
+                            kind,
+                            hint,
+                        )
+                    })
+                    .collect::<Result<Vec<Cnid>, _>>()
+            }),
+            super::volume::CnidDb::Mem(s) => s.batch(|b| {
+                plan.iter()
+                    .map(|&(i, hint)| {
+                        let (name, st) = items[i];
+                        let kind = if sys::is_dir(st) {
+                            Kind::Dir
+                        } else {
+                            Kind::File
+                        };
+                        b.add(
+                            self.cnid_dev(st.st_dev),
+                            st.st_ino,
+                            dir.did,
+                            name,
+                            kind,
+                            hint,
+                        )
+                    })
+                    .collect::<Result<Vec<Cnid>, _>>()
+            }),
+        }
+        .map_err(store_err)?;
+        for (&(i, _), id) in plan.iter().zip(added) {
+            ids[i] = id;
+            if let Some(m) = meta_of(i) {
+                let (name, st) = items[i];
+                self.write_hint(dir.fd(), name, st, m, id);
+            }
+        }
+        Ok(ids)
     }
 
     /// Writes `id` into the metadata's CNID cache when the metadata exists and caches

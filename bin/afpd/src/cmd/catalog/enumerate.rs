@@ -88,6 +88,9 @@ pub fn enumerate_ext2(s: &mut Session, c: &EnumerateExt2) -> Outcome {
     ))
 }
 
+/// Entries prepared (and new IDs allocated) together.
+const WINDOW: usize = 512;
+
 /// The largest reply we build, whatever the client allows (a DSI reply must fit the
 /// quantum the client offered; 1 MiB is below every quantum in use).
 const REPLY_CAP: usize = 1 << 20;
@@ -184,80 +187,96 @@ fn run(s: &mut Session, a: &Args<'_>) -> AfpResult {
     let dmeta = dir_needs_meta(a.dir_bitmap);
     let mut pos = snap.pos;
     let mut count: u32 = 0;
-    while pos < snap.names.len() && count < a.req_count {
-        let name = &snap.names[pos];
-        let Ok(st) = sys::stat_at(dir.fd(), name) else {
-            // Gone since the listing: skip it.
-            pos += 1;
-            continue;
-        };
-        let Some(mac) = names::disk_to_mac(name) else {
-            pos += 1;
-            continue;
-        };
-        let entry = if sys::is_dir(&st) {
-            if a.dir_bitmap.is_empty() {
-                pos += 1;
+    let mut full = false;
+    // Entries are prepared a window at a time so that the IDs of new objects are
+    // allocated in one store transaction per window.
+    while !full && pos < snap.names.len() && count < a.req_count {
+        let want = usize::try_from(a.req_count - count).unwrap_or(usize::MAX);
+        let window_end = snap.names.len().min(pos + want.clamp(1, WINDOW));
+        let mut items: Vec<(usize, rustix::fs::Stat, String, Meta)> = Vec::new();
+        for (i, name) in snap.names[pos..window_end].iter().enumerate() {
+            // Gone since the listing, or not a name the client can see: skipped.
+            let Ok(st) = sys::stat_at(dir.fd(), name) else {
+                continue;
+            };
+            let Some(mac) = names::disk_to_mac(name) else {
+                continue;
+            };
+            let is_dir = sys::is_dir(&st);
+            if (is_dir && a.dir_bitmap.is_empty()) || (!is_dir && a.file_bitmap.is_empty()) {
                 continue;
             }
-            let m = if dmeta {
+            let m = if (is_dir && dmeta) || (!is_dir && fmeta) {
                 meta::read(dir.fd(), name)
             } else {
                 Meta::default()
             };
-            let did = ov.vol.dir_id(&dir, name, &st)?;
-            let child = if a.dir_bitmap.contains(DirBitmap::OFFSPRING_COUNT) {
-                sys::open_child_dir(dir.fd(), name).ok()
-            } else {
-                None
-            };
-            let o = Obj {
-                dir: dir.fd(),
-                name,
-                mac_name: &mac,
-                parent_id: dir.did,
-                id: did,
-                st: &st,
-                meta: &m,
-                self_fd: child.as_ref().map(|f| std::os::fd::AsFd::as_fd(f)),
-                forks_open: (false, false),
-            };
-            FileDirParams::Dir(ov.vol.dir_params(&o, a.dir_bitmap, who)?)
-        } else {
-            if a.file_bitmap.is_empty() {
-                pos += 1;
-                continue;
-            }
-            let m = if fmeta {
-                meta::read(dir.fd(), name)
-            } else {
-                Meta::default()
-            };
-            let id = ov
-                .vol
-                .object_id(dir.fd(), dir.did, name, &st, fmeta.then_some(&m))?;
-            let o = Obj {
-                dir: dir.fd(),
-                name,
-                mac_name: &mac,
-                parent_id: dir.did,
-                id,
-                st: &st,
-                meta: &m,
-                self_fd: None,
-                forks_open: forks_open_state(&s.ctx.locks, ov.vol.key(), &st),
-            };
-            FileDirParams::File(ov.vol.file_params(&o, a.file_bitmap, who)?)
-        };
-        match w.push(&entry) {
-            Ok(()) => {
-                count += 1;
-                pos += 1;
-            }
-            Err(PushError::Full) | Err(PushError::TooLarge) if count > 0 => break,
-            // spec §5.4: "First entry larger than MaxReplySize → kFPParamErr".
-            Err(_) => return Err(ResultCode::PARAM_ERR),
+            items.push((pos + i, st, mac, m));
         }
+        let keys: Vec<(&[u8], &rustix::fs::Stat)> = items
+            .iter()
+            .map(|(i, st, _, _)| (snap.names[*i].as_slice(), st))
+            .collect();
+        let metas: Vec<Option<&Meta>> = items
+            .iter()
+            .map(|(_, st, _, m)| {
+                let read = if sys::is_dir(st) { dmeta } else { fmeta };
+                read.then_some(m)
+            })
+            .collect();
+        let ids = ov.vol.object_ids(&dir, &keys, &metas)?;
+        let mut next = window_end;
+        for ((i, st, mac, m), id) in items.iter().zip(ids) {
+            let name = &snap.names[*i];
+            let entry = if sys::is_dir(st) {
+                ov.vol.remember_dir(&dir, name, st, id);
+                let child = if a.dir_bitmap.contains(DirBitmap::OFFSPRING_COUNT) {
+                    sys::open_child_dir(dir.fd(), name).ok()
+                } else {
+                    None
+                };
+                let o = Obj {
+                    dir: dir.fd(),
+                    name,
+                    mac_name: mac,
+                    parent_id: dir.did,
+                    id,
+                    st,
+                    meta: m,
+                    self_fd: child.as_ref().map(|f| std::os::fd::AsFd::as_fd(f)),
+                    forks_open: (false, false),
+                };
+                FileDirParams::Dir(ov.vol.dir_params(&o, a.dir_bitmap, who)?)
+            } else {
+                let o = Obj {
+                    dir: dir.fd(),
+                    name,
+                    mac_name: mac,
+                    parent_id: dir.did,
+                    id,
+                    st,
+                    meta: m,
+                    self_fd: None,
+                    forks_open: forks_open_state(&s.ctx.locks, ov.vol.key(), st),
+                };
+                FileDirParams::File(ov.vol.file_params(&o, a.file_bitmap, who)?)
+            };
+            match w.push(&entry) {
+                Ok(()) => count += 1,
+                Err(PushError::Full) | Err(PushError::TooLarge) if count > 0 => {
+                    next = *i;
+                    full = true;
+                    break;
+                }
+                // spec §5.4: "First entry larger than MaxReplySize → kFPParamErr".
+                Err(_) => return Err(ResultCode::PARAM_ERR),
+            }
+            if count >= a.req_count {
+                next = *i + 1;
+                break;
+            }
+        }
+        pos = next;
     }
     if count == 0 {
         return Err(ResultCode::OBJECT_NOT_FOUND);
