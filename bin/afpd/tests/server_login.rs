@@ -34,10 +34,10 @@ fn cleartext_login_and_logout() {
 }
 
 #[test]
-fn dhx2_and_dhcast128_logins() {
+fn every_password_method_with_login_and_login_ext() {
     let srv = TestServer::builder().start();
     let u = srv.user();
-    for uam in [Uam::Dhx2, Uam::Dhcast128] {
+    for uam in [Uam::Dhx2, Uam::Dhcast128, Uam::CleartxtPasswrd] {
         let mut c = srv.connect();
         assert_eq!(
             c.login(&u.name, &u.password, uam),

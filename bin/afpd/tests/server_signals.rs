@@ -13,6 +13,12 @@ fn sigterm_sends_the_shutdown_attention_and_exits_zero() {
     let mut a = srv.login();
     let mut b = srv.login();
     let mut idle = srv.connect(); // DSI open, not logged in
+    // A session waiting for a reconnect (token handed out, connection dropped).
+    let mut gone = srv.login();
+    gone.get_session_token(afp_proto::command::TokenType::LOGIN_WITHOUT_ID, None, b"")
+        .unwrap();
+    gone.drop_connection();
+    assert!(srv.wait_for_log("keeping the session", Duration::from_secs(10)));
     srv.signal(libc::SIGTERM);
     for c in [&mut a, &mut b, &mut idle] {
         let att = c.wait_attention(Duration::from_secs(10));
@@ -31,7 +37,10 @@ fn sigterm_sends_the_shutdown_attention_and_exits_zero() {
         "{}",
         srv.log()
     );
-    assert!(srv.log().contains("server stopped"));
+    let log = srv.log();
+    assert!(log.contains("server stopped"), "{log}");
+    assert!(!log.contains("still busy"), "{log}");
+    assert!(!log.contains("still open"), "{log}");
 }
 
 #[test]
