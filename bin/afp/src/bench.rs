@@ -133,7 +133,12 @@ async fn write_file(
     let path = [name.to_owned()];
     vol.create_file(dir, &path, true).await?;
     let fork = vol
-        .open_fork(dir, &path, ForkKind::Data, AccessMode::WRITE | AccessMode::DENY_WRITE)
+        .open_fork(
+            dir,
+            &path,
+            ForkKind::Data,
+            AccessMode::WRITE | AccessMode::DENY_WRITE,
+        )
         .await?;
     let w = fork
         .write_from(0, window, |off, max| {
@@ -183,7 +188,8 @@ pub async fn run(
         rows.push(row);
     };
 
-    let tcp = loopback_tcp(options.size).map_err(|e| Error::local("loopback TCP test", "127.0.0.1", e))?;
+    let tcp = loopback_tcp(options.size)
+        .map_err(|e| Error::local("loopback TCP test", "127.0.0.1", e))?;
     push(
         Row {
             test: "loopback TCP (reference)".into(),
@@ -247,7 +253,8 @@ pub async fn run(
             }));
         }
         for task in tasks {
-            task.await.map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
+            task.await
+                .map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
         }
         push(
             Row {
@@ -268,7 +275,9 @@ pub async fn run(
         }
         let mut total = 0;
         for task in tasks {
-            total += task.await.map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
+            total += task
+                .await
+                .map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
         }
         push(
             Row {
@@ -283,7 +292,12 @@ pub async fn run(
         // Byte-range locks, one pair at a time.
         let path0 = ["large-0".to_owned()];
         let fork = vol
-            .open_fork(dir, &path0, ForkKind::Data, AccessMode::READ | AccessMode::WRITE)
+            .open_fork(
+                dir,
+                &path0,
+                ForkKind::Data,
+                AccessMode::READ | AccessMode::WRITE,
+            )
             .await?;
         let t = now();
         let mut r = Ok(());
@@ -333,7 +347,8 @@ pub async fn run(
             }));
         }
         for task in tasks {
-            task.await.map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
+            task.await
+                .map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
         }
         push(
             Row {
@@ -367,7 +382,8 @@ pub async fn run(
             }));
         }
         for task in tasks {
-            task.await.map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
+            task.await
+                .map_err(|e| Error::Protocol(format!("bench task: {e}")))??;
         }
         push(
             Row {
@@ -383,11 +399,11 @@ pub async fn run(
     .await;
 
     // Clean up whatever is left, then report the first error.
-    if result.is_err() {
-        if let Ok(left) = vol.list(dir, &[]).await {
-            for e in left {
-                let _ = vol.delete(dir, &[e.name]).await;
-            }
+    if result.is_err()
+        && let Ok(left) = vol.list(dir, &[]).await
+    {
+        for e in left {
+            let _ = vol.delete(dir, &[e.name]).await;
         }
     }
     let removed = vol.delete(ROOT_DID, &dir_path).await;

@@ -195,8 +195,8 @@ impl Client {
         } else {
             LoginForm::LoginExt
         };
-        let (mut login, auth) =
-            ClientLogin::start(method, &user_bytes, password, form, &mut rng).map_err(client_err)?;
+        let (mut login, auth) = ClientLogin::start(method, &user_bytes, password, form, &mut rng)
+            .map_err(client_err)?;
         let request: Request = match form {
             LoginForm::Login { .. } => command::Login {
                 version: version_str,
@@ -328,7 +328,10 @@ impl Client {
                     Ok(v) if v.is_empty() => " (this user may open none)".to_owned(),
                     Ok(v) => format!(
                         " (volumes this user may open: {})",
-                        v.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+                        v.iter()
+                            .map(|v| v.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     Err(_) => String::new(),
                 };
@@ -437,7 +440,8 @@ pub struct Entry {
 }
 
 fn time(d: Option<AfpDate>) -> Option<SystemTime> {
-    d.filter(|d| !d.is_never()).and_then(AfpDate::to_system_time)
+    d.filter(|d| !d.is_never())
+        .and_then(AfpDate::to_system_time)
 }
 
 impl Entry {
@@ -547,7 +551,10 @@ impl Volume {
             | FileBitmap::EXT_DATA_FORK_LEN
             | FileBitmap::UTF8_NAME
             | FileBitmap::EXT_RSRC_FORK_LEN;
-        if self.attributes.contains(VolumeAttributes::SUPPORTS_UNIX_PRIVS) {
+        if self
+            .attributes
+            .contains(VolumeAttributes::SUPPORTS_UNIX_PRIVS)
+        {
             b |= FileBitmap::UNIX_PRIVS;
         }
         b
@@ -564,7 +571,10 @@ impl Volume {
             | DirBitmap::OFFSPRING_COUNT
             | DirBitmap::ACCESS_RIGHTS
             | DirBitmap::UTF8_NAME;
-        if self.attributes.contains(VolumeAttributes::SUPPORTS_UNIX_PRIVS) {
+        if self
+            .attributes
+            .contains(VolumeAttributes::SUPPORTS_UNIX_PRIVS)
+        {
             b |= DirBitmap::UNIX_PRIVS;
         }
         b
@@ -586,7 +596,10 @@ impl Volume {
         };
         match self
             .client
-            .call(|| format!("volume parameters of `{}`", self.name), request.into())
+            .call(
+                || format!("volume parameters of `{}`", self.name),
+                request.into(),
+            )
             .await?
         {
             Reply::GetVolParms(p) => Ok(p),
@@ -699,7 +712,10 @@ impl Volume {
         };
         match self
             .client
-            .call(|| format!("create directory {}", show(path)), request.into())
+            .call(
+                || format!("create directory {}", show(path)),
+                request.into(),
+            )
             .await?
         {
             Reply::CreateDir { dir_id } => Ok(dir_id),
@@ -777,7 +793,10 @@ impl Volume {
         }
         let request = command::SetFileParms::new(self.id, did, afp_path(path), &params);
         self.client
-            .call(|| format!("set parameters of {}", show(path)), request.into())
+            .call(
+                || format!("set parameters of {}", show(path)),
+                request.into(),
+            )
             .await
             .map(|_| ())
     }
@@ -795,7 +814,10 @@ impl Volume {
         };
         let request = command::SetDirParms::new(self.id, did, afp_path(path), &params);
         self.client
-            .call(|| format!("set parameters of {}", show(path)), request.into())
+            .call(
+                || format!("set parameters of {}", show(path)),
+                request.into(),
+            )
             .await
             .map(|_| ())
     }
@@ -966,7 +988,10 @@ mod tests {
 
     fn status(versions: &[&str], uams: &[&str]) -> ServerStatus {
         ServerStatus {
-            afp_versions: versions.iter().map(|v| Bytes::from(v.to_string())).collect(),
+            afp_versions: versions
+                .iter()
+                .map(|v| Bytes::from(v.to_string()))
+                .collect(),
             uams: uams.iter().map(|v| Bytes::from(v.to_string())).collect(),
             ..ServerStatus::default()
         }

@@ -304,7 +304,10 @@ impl Connection {
         .await
         .map_err(|_| Error::Connect {
             addr: addr.to_owned(),
-            reason: format!("no DSIOpenSession reply within {} s", options.timeout.as_secs()),
+            reason: format!(
+                "no DSIOpenSession reply within {} s",
+                options.timeout.as_secs()
+            ),
         })??;
         let (quantum, replay_cache) = match ev {
             ClientEvent::Opened {

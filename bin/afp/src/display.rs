@@ -13,19 +13,71 @@ use crate::client::{Entry, VolumeInfo};
 
 /// Each server flag: its bit, Apple's name and what it means (spec §3.2).
 pub const FLAG_NAMES: [(ServerFlags, &str, &str); 13] = [
-    (ServerFlags::SUPPORTS_COPY_FILE, "kSupportsCopyfile", "server-side copy (FPCopyFile)"),
-    (ServerFlags::SUPPORTS_CHANGE_PASSWORD, "kSupportsChgPwd", "users may change their password"),
-    (ServerFlags::DONT_ALLOW_SAVE_PASSWORD, "kDontAllowSavePwd", "clients must not save the password"),
-    (ServerFlags::SUPPORTS_SERVER_MESSAGES, "kSupportsSrvrMsg", "server messages (FPGetSrvrMsg)"),
-    (ServerFlags::SERVER_SIGNATURE, "kSrvrSig", "server signature present"),
-    (ServerFlags::SUPPORTS_TCP, "kSupportsTCP", "network addresses present"),
-    (ServerFlags::SUPPORTS_SERVER_NOTIFICATIONS, "kSupportsSrvrNotify", "sends change notifications"),
-    (ServerFlags::SUPPORTS_RECONNECT, "kSupportsReconnect", "reconnect after a network change"),
-    (ServerFlags::SUPPORTS_DIRECTORY_SERVICES, "kSupportsDirServices", "directory names present"),
-    (ServerFlags::SUPPORTS_UTF8_SERVER_NAME, "kSupportsUTF8SrvrName", "UTF-8 server name present"),
-    (ServerFlags::SUPPORTS_UUIDS, "kSupportsUUIDs", "user and group UUIDs"),
-    (ServerFlags::SUPPORTS_EXT_SLEEP, "kSupportsExtSleep", "extended sleep"),
-    (ServerFlags::SUPPORTS_SUPER_CLIENT, "kSupportsSuperClient", "fast copying (\"super client\")"),
+    (
+        ServerFlags::SUPPORTS_COPY_FILE,
+        "kSupportsCopyfile",
+        "server-side copy (FPCopyFile)",
+    ),
+    (
+        ServerFlags::SUPPORTS_CHANGE_PASSWORD,
+        "kSupportsChgPwd",
+        "users may change their password",
+    ),
+    (
+        ServerFlags::DONT_ALLOW_SAVE_PASSWORD,
+        "kDontAllowSavePwd",
+        "clients must not save the password",
+    ),
+    (
+        ServerFlags::SUPPORTS_SERVER_MESSAGES,
+        "kSupportsSrvrMsg",
+        "server messages (FPGetSrvrMsg)",
+    ),
+    (
+        ServerFlags::SERVER_SIGNATURE,
+        "kSrvrSig",
+        "server signature present",
+    ),
+    (
+        ServerFlags::SUPPORTS_TCP,
+        "kSupportsTCP",
+        "network addresses present",
+    ),
+    (
+        ServerFlags::SUPPORTS_SERVER_NOTIFICATIONS,
+        "kSupportsSrvrNotify",
+        "sends change notifications",
+    ),
+    (
+        ServerFlags::SUPPORTS_RECONNECT,
+        "kSupportsReconnect",
+        "reconnect after a network change",
+    ),
+    (
+        ServerFlags::SUPPORTS_DIRECTORY_SERVICES,
+        "kSupportsDirServices",
+        "directory names present",
+    ),
+    (
+        ServerFlags::SUPPORTS_UTF8_SERVER_NAME,
+        "kSupportsUTF8SrvrName",
+        "UTF-8 server name present",
+    ),
+    (
+        ServerFlags::SUPPORTS_UUIDS,
+        "kSupportsUUIDs",
+        "user and group UUIDs",
+    ),
+    (
+        ServerFlags::SUPPORTS_EXT_SLEEP,
+        "kSupportsExtSleep",
+        "extended sleep",
+    ),
+    (
+        ServerFlags::SUPPORTS_SUPER_CLIENT,
+        "kSupportsSuperClient",
+        "fast copying (\"super client\")",
+    ),
 ];
 
 fn lossy(b: &[u8]) -> String {
@@ -89,7 +141,10 @@ pub fn status_text(s: &ServerStatus, preferred_method: Option<&str>) -> String {
     }
     let unknown = unknown_flags(s.flags);
     if unknown != 0 {
-        let _ = writeln!(o, "                  0x{unknown:04x}                   undocumented bits");
+        let _ = writeln!(
+            o,
+            "                  0x{unknown:04x}                   undocumented bits"
+        );
     }
     match &s.signature {
         Some(sig) => {
@@ -123,7 +178,11 @@ pub fn status_text(s: &ServerStatus, preferred_method: Option<&str>) -> String {
     let _ = writeln!(
         o,
         "Icon:             {}",
-        if s.icon.is_some() { "yes (32×32 with mask)" } else { "no" }
+        if s.icon.is_some() {
+            "yes (32×32 with mask)"
+        } else {
+            "no"
+        }
     );
     o
 }
@@ -226,7 +285,9 @@ pub fn long_line(e: &Entry) -> String {
         .map(|u| (u.uid.to_string(), u.gid.to_string()))
         .unwrap_or_else(|| ("-".into(), "-".into()));
     let size = if e.is_dir() {
-        e.offspring.map(|n| format!("{n} items")).unwrap_or_default()
+        e.offspring
+            .map(|n| format!("{n} items"))
+            .unwrap_or_default()
     } else {
         e.data_len.to_string()
     };
@@ -354,7 +415,10 @@ mod tests {
             server_name: Bytes::from_static(b"zf"),
             machine_type: Bytes::from_static(b"Netatalk3.1.7"),
             afp_versions: vec![Bytes::from_static(b"AFP2.2"), Bytes::from_static(b"AFP3.4")],
-            uams: vec![Bytes::from_static(b"DHCAST128"), Bytes::from_static(b"DHX2")],
+            uams: vec![
+                Bytes::from_static(b"DHCAST128"),
+                Bytes::from_static(b"DHX2"),
+            ],
             icon: None,
             signature: Some([0x38, 0xff, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x92]),
             addresses: Some(vec![NetworkAddress::Ipv4Port([10, 0, 0, 1].into(), 10548)]),

@@ -119,7 +119,11 @@ impl fmt::Display for LoginError {
                 offered,
                 cleartext_offered,
             } => {
-                write!(f, "no usable login method (the server offers {})", list(offered))?;
+                write!(
+                    f,
+                    "no usable login method (the server offers {})",
+                    list(offered)
+                )?;
                 if *cleartext_offered {
                     write!(
                         f,
@@ -129,7 +133,10 @@ impl fmt::Display for LoginError {
                 Ok(())
             }
             LoginError::GuestNotOffered => {
-                write!(f, "the server does not allow guest access (No User Authent is not offered)")
+                write!(
+                    f,
+                    "the server does not allow guest access (No User Authent is not offered)"
+                )
             }
             LoginError::NoUser => write!(
                 f,

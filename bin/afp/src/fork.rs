@@ -109,7 +109,9 @@ impl Fork {
             },
         };
         let request = command::SetForkParms::new(self.refnum, &params);
-        self.call("set fork length", request.into()).await.map(|_| ())
+        self.call("set fork length", request.into())
+            .await
+            .map(|_| ())
     }
 
     fn read_request(&self, offset: u64, count: u64) -> Bytes {
@@ -319,22 +321,16 @@ impl Fork {
 
     /// Flushes the fork to the server's disk (FPFlushFork).
     pub async fn flush(&self) -> Result<()> {
-        self.call(
-            "flush",
-            command::FlushFork { fork: self.refnum }.into(),
-        )
-        .await
-        .map(|_| ())
+        self.call("flush", command::FlushFork { fork: self.refnum }.into())
+            .await
+            .map(|_| ())
     }
 
     /// Closes the fork (FPCloseFork).
     pub async fn close(self) -> Result<()> {
-        self.call(
-            "close",
-            command::CloseFork { fork: self.refnum }.into(),
-        )
-        .await
-        .map(|_| ())
+        self.call("close", command::CloseFork { fork: self.refnum }.into())
+            .await
+            .map(|_| ())
     }
 }
 

@@ -120,7 +120,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Download files or trees: get URL… [DEST] (DEST defaults to the current directory).
+    /// Download files or trees: get URL… [DEST] (DEST defaults to the current directory;
+    /// `-` writes the files' data to standard output).
     Get {
         /// URLs, then optionally a local destination.
         #[arg(required = true, value_name = "URL… [DEST]")]
@@ -215,8 +216,12 @@ fn parse_size(s: &str) -> std::result::Result<u64, String> {
         }
         None => (s, 1),
     };
-    let n: u64 = num.trim().parse().map_err(|_| format!("not a size: `{s}`"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("too large: `{s}`"))
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a size: `{s}`"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("too large: `{s}`"))
 }
 
 fn main() -> ExitCode {
@@ -578,10 +583,8 @@ impl Bars {
         );
         let total = multi.add(ProgressBar::new(0));
         total.set_style(
-            ProgressStyle::with_template(
-                "total: {pos:>3}/{len:3} … {msg} {elapsed_precise}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("total: {pos:>3}/{len:3} … {msg} {elapsed_precise}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         Bars { multi, file, total }
     }
@@ -665,6 +668,9 @@ async fn get(
             "get: `{bad}` is not an afp:// URL (only the last argument may be a local path)"
         )));
     }
+    if dest.as_os_str() == "-" {
+        return get_stdout(sessions, urls, login).await;
+    }
     let into_dir = dest.is_dir() || urls.len() > 1;
     let options = transfer_options(t, login);
     let bars = Bars::new(login.quiet);
@@ -702,6 +708,27 @@ async fn get(
         }),
         None => Ok(()),
     }
+}
+
+/// `get URL… -`: the files' data, one after the other, on standard output.
+async fn get_stdout(sessions: &mut Sessions, urls: &[String], login: &LoginArgs) -> Result<()> {
+    let bars = Bars::new(login.quiet);
+    let mut out = std::io::stdout().lock();
+    for u in urls {
+        let url = parse_url(u)?;
+        let vol = sessions.volume(&url).await?;
+        transfer::download_to(
+            &vol,
+            ROOT_DID,
+            &url.path,
+            &mut out,
+            login.window.max(1),
+            &bars,
+        )
+        .await?;
+    }
+    bars.finish();
+    Ok(())
 }
 
 async fn put(
@@ -798,7 +825,7 @@ async fn remove_tree(vol: &Volume, path: &[String], entry: &Entry) -> Result<()>
             if child.is_dir() {
                 stack.push((child.node_id, cp, false));
             } else {
-                vol.delete(did, &[child.name.clone()]).await?;
+                vol.delete(did, std::slice::from_ref(&child.name)).await?;
             }
         }
     }

@@ -132,7 +132,8 @@ pub async fn download(
     }
     // Depth-first with an explicit stack; directory times are set at the end.
     let mut stack = vec![(entry.node_id, remote.to_vec(), local.to_path_buf())];
-    let mut dir_times: Vec<(PathBuf, Option<SystemTime>)> = vec![(local.to_path_buf(), entry.modified)];
+    let mut dir_times: Vec<(PathBuf, Option<SystemTime>)> =
+        vec![(local.to_path_buf(), entry.modified)];
     while let Some((did, rpath, lpath)) = stack.pop() {
         if let Err(e) = fs::create_dir_all(&lpath) {
             progress.warn(&format!("create {}: {e}", lpath.display()));
@@ -249,9 +250,14 @@ pub async fn download_file(
     } else {
         File::create(local).map_err(local_err("create", local))?
     };
-    file.set_len(start).map_err(local_err("truncate", local))?;
-    file.seek(SeekFrom::Start(start))
-        .map_err(local_err("seek in", local))?;
+    // A device (`/dev/null`) or a pipe is written as a stream: no truncation, times or
+    // attributes.
+    let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if regular {
+        file.set_len(start).map_err(local_err("truncate", local))?;
+        file.seek(SeekFrom::Start(start))
+            .map_err(local_err("seek in", local))?;
+    }
     progress.advance(start);
 
     let fork = volume
@@ -272,8 +278,43 @@ pub async fn download_file(
     let reached = read?;
     closed?;
     drop(file);
-    finish_download(volume, did, path, entry, local, options, progress).await?;
+    if regular {
+        finish_download(volume, did, path, entry, local, options, progress).await?;
+    }
     Ok(Some(reached - start))
+}
+
+/// Downloads the data fork of the file at `path` below `did` into `out` (standard
+/// output, a pipe); returns the bytes written.
+pub async fn download_to(
+    volume: &Volume,
+    did: u32,
+    path: &[String],
+    out: &mut dyn Write,
+    window: usize,
+    progress: &dyn Progress,
+) -> Result<u64> {
+    let fork = volume
+        .open_fork(did, path, ForkKind::Data, AccessMode::READ)
+        .await?;
+    progress.file(
+        path.last().map(String::as_str).unwrap_or(""),
+        fork.len_at_open(),
+    );
+    let read = fork
+        .read_to(0, fork.len_at_open(), window, |_, data| {
+            out.write_all(data)
+                .map_err(|e| Error::local("write", "standard output", e))?;
+            progress.advance(data.len() as u64);
+            Ok(())
+        })
+        .await;
+    let closed = fork.close().await;
+    let n = read?;
+    closed?;
+    out.flush()
+        .map_err(|e| Error::local("write", "standard output", e))?;
+    Ok(n)
 }
 
 /// After the data: resource fork, Finder info and extended attributes, then times.
@@ -326,7 +367,7 @@ async fn download_xattrs(
         }
     }
     if let Some(fi) = entry.finder_info
-        && fi.0 != [0; 32]
+        && !is_default_finder_info(&fi)
         && let Err(e) = xattr::set(local, xattr::FINDER_INFO, &fi.0)
     {
         warn_set(xattr::FINDER_INFO, e);
@@ -336,13 +377,25 @@ async fn download_xattrs(
         Err(Error::Afp { code, .. }) if code == ResultCode::CALL_NOT_SUPPORTED => Vec::new(),
         Err(e) => return Err(e),
     };
-    for name in names {
+    // netatalk lists the Finder info and the resource fork as synthetic attributes it
+    // does not serve through FPGetExtAttr; they came above through their own calls.
+    for name in names
+        .into_iter()
+        .filter(|n| n != xattr::FINDER_INFO && n != xattr::RESOURCE_FORK)
+    {
         let value = volume.get_xattr(did, path, &name).await?;
         if let Err(e) = xattr::set(local, &name, &value) {
             warn_set(&name, e);
         }
     }
     Ok(())
+}
+
+/// All zeros, or netatalk's default for a file it knows nothing about (type and creator
+/// `????`, the rest zero): nothing worth storing.
+fn is_default_finder_info(fi: &FinderInfo) -> bool {
+    let unknown = fi.0[..8].iter().all(|&b| b == b'?') || fi.0[..8].iter().all(|&b| b == 0);
+    unknown && fi.0[8..].iter().all(|&b| b == 0)
 }
 
 /// Uploads `local` to `remote` (the exact destination path in `volume`).
@@ -498,7 +551,12 @@ pub async fn upload_file(
         volume.create_file(did, path, true).await?;
     }
     let fork = volume
-        .open_fork(did, path, ForkKind::Data, AccessMode::WRITE | AccessMode::DENY_WRITE)
+        .open_fork(
+            did,
+            path,
+            ForkKind::Data,
+            AccessMode::WRITE | AccessMode::DENY_WRITE,
+        )
         .await?;
     if truncate || fork.len_at_open() > start {
         // What is past `start` is not known to be ours.
@@ -567,7 +625,9 @@ async fn finish_upload(
                     )),
                 }
             } else {
-                volume.set_xattr(did, path, &name, Bytes::from(value)).await?;
+                volume
+                    .set_xattr(did, path, &name, Bytes::from(value))
+                    .await?;
             }
         }
     }
@@ -585,7 +645,12 @@ async fn upload_resource_fork(
     value: Vec<u8>,
 ) -> Result<()> {
     let fork = volume
-        .open_fork(did, path, ForkKind::Resource, AccessMode::WRITE | AccessMode::DENY_WRITE)
+        .open_fork(
+            did,
+            path,
+            ForkKind::Resource,
+            AccessMode::WRITE | AccessMode::DENY_WRITE,
+        )
         .await?;
     let mut data = Some(Bytes::from(value));
     let r = async {

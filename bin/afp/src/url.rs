@@ -169,7 +169,10 @@ impl AfpUrl {
 
     /// The last path component, or the volume name for the volume root.
     pub fn file_name(&self) -> Option<&str> {
-        self.path.last().or(self.volume.as_ref()).map(String::as_str)
+        self.path
+            .last()
+            .or(self.volume.as_ref())
+            .map(String::as_str)
     }
 }
 
@@ -262,8 +265,10 @@ mod tests {
 
     #[test]
     fn full_form() {
-        let u = AfpUrl::parse("afp://alice;AUTH=DHX2:s%40cret@example.com:10548/Time%20Machine/a/b.txt")
-            .unwrap();
+        let u = AfpUrl::parse(
+            "afp://alice;AUTH=DHX2:s%40cret@example.com:10548/Time%20Machine/a/b.txt",
+        )
+        .unwrap();
         assert_eq!(u.user.as_deref(), Some("alice"));
         assert_eq!(u.auth.as_deref(), Some("DHX2"));
         assert_eq!(u.password.as_deref(), Some("s@cret"));

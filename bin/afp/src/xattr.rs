@@ -24,9 +24,10 @@ pub const FINDER_INFO: &str = "com.apple.FinderInfo";
 
 /// The `user.` attribute names of `path` without the prefix (symlinks not followed).
 pub fn list(path: &Path) -> io::Result<Vec<String>> {
-    let buf = match with_buffer(|| rustix::fs::llistxattr_query(path), |b| {
-        rustix::fs::llistxattr(path, b)
-    }) {
+    let buf = match with_buffer(
+        || rustix::fs::llistxattr_query(path),
+        |b| rustix::fs::llistxattr(path, b),
+    ) {
         Ok(b) => b,
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTSUP.raw_os_error()) => {
             return Ok(Vec::new());
@@ -91,7 +92,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("f");
         std::fs::write(&f, b"x").unwrap();
-        set(&f, "org.example.test", b"value").expect("the temp dir's file system must support user xattrs");
+        set(&f, "org.example.test", b"value")
+            .expect("the temp dir's file system must support user xattrs");
         assert_eq!(get(&f, "org.example.test").unwrap(), b"value");
         assert!(list(&f).unwrap().contains(&"org.example.test".to_owned()));
     }
