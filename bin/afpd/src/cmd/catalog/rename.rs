@@ -288,10 +288,31 @@ fn copy_into(
         }
         None => init_metadata(dov, dst.fd(), disk, &nst, id),
     }
+    // The client's extended attributes go along (netatalk's spectest test416).
+    copy_xattrs(src, dst, disk);
     // The copy keeps the source's modification date (netatalk copies the dates).
     let _ = sys::set_mtime_at(dst.fd(), disk, sst.st_mtime);
     dov.vol.note_growth(len);
     Ok(())
+}
+
+/// Copies the `user.` extended attributes of `src` to `disk` in `dst`, except netatalk's
+/// own (the metadata is written separately, with the copy's CNID).
+fn copy_xattrs(src: &Resolved, dst: &DirRef, disk: &[u8]) {
+    let Ok(list) = sys::xattr_list(src.dir.fd(), &src.name) else {
+        return;
+    };
+    for n in list {
+        if !n.starts_with(b"user.") || n.starts_with(b"user.org.netatalk.") {
+            continue;
+        }
+        let Ok(attr) = std::str::from_utf8(&n) else {
+            continue;
+        };
+        if let Ok(Some(v)) = sys::xattr_get(src.dir.fd(), &src.name, attr) {
+            let _ = sys::xattr_set(dst.fd(), disk, attr, &v, rustix::fs::XattrFlags::empty());
+        }
+    }
 }
 
 fn copy_error(e: &std::io::Error) -> ResultCode {
