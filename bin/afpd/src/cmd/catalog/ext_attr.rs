@@ -186,6 +186,12 @@ pub fn remove_ext_attr(s: &mut Session, c: &RemoveExtAttr) -> AfpResult {
 pub fn list_ext_attrs(s: &mut Session, c: &ListExtAttrs) -> AfpResult {
     let (_ov, r) = target(s, c.volume_id, c.dir_id, &c.path)?;
     let mut names: Vec<Vec<u8>> = Vec::new();
+    // netatalk reads the metadata first: a user who may not read it is refused.
+    if let Err(e) = sys::xattr_get(r.dir.fd(), &r.name, crate::vfs::meta::META_XATTR)
+        && matches!(sys::errno(&e), libc::EACCES | libc::EPERM)
+    {
+        return Err(ResultCode::ACCESS_DENIED);
+    }
     let meta = r.meta();
     if let Some(md) = &meta.md
         && md.finder_info != [0; 32]
