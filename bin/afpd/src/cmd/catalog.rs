@@ -36,7 +36,7 @@ pub mod rename;
 
 /// Whether FPCatSearch / FPCatSearchExt are implemented (the volume attribute
 /// kSupportsCatSearch follows this).
-pub const CATSEARCH_SUPPORTED: bool = false;
+pub const CATSEARCH_SUPPORTED: bool = true;
 
 /// Answers the catalog calls; `None` for everything else.
 pub fn dispatch(

@@ -45,7 +45,7 @@ pub use meta::Meta;
 pub use params::{Asker, Obj};
 pub use resolve::{DID1, DirRef, Resolved, lookup_errno, or_did1};
 pub use rsrc::{ResourceFork, RsrcOpen};
-pub use session::{EnumSnapshot, OpenVolume, SessionVolumes};
+pub use session::{CatSearchCursor, EnumSnapshot, OpenVolume, SessionVolumes};
 pub use volume::{CnidDb, Volume, VolumeKey, VolumeRegistry};
 
 use afp_proto::params::{FileBitmap, FileParams};

@@ -71,6 +71,20 @@ pub struct EnumSnapshot {
     pub pos: usize,
 }
 
+/// Where a catalog search stopped (FPCatSearch hands the client a position to continue
+/// from; netatalk keeps one search per session the same way).
+#[derive(Debug, Clone)]
+pub struct CatSearchCursor {
+    /// Volume ID.
+    pub vid: u16,
+    /// The value the client must send back in the first 4 bytes of its position.
+    pub token: u32,
+    /// Directories still to search.
+    pub pending: Vec<Cnid>,
+    /// The directory being searched: its ID, its names and the next one to look at.
+    pub current: Option<(Cnid, Vec<Vec<u8>>, usize)>,
+}
+
 /// The volumes one session has open, by volume ID, and its per-session volume state.
 #[derive(Debug, Default)]
 pub struct SessionVolumes {
@@ -78,6 +92,8 @@ pub struct SessionVolumes {
     open: HashMap<u16, OpenVolume>,
     /// The last enumerate snapshot.
     pub enum_snapshot: Option<EnumSnapshot>,
+    /// The catalog search in progress.
+    pub catsearch: Option<CatSearchCursor>,
 }
 
 impl SessionVolumes {
@@ -113,12 +129,16 @@ impl SessionVolumes {
         if self.enum_snapshot.as_ref().is_some_and(|s| s.vid == vid) {
             self.enum_snapshot = None;
         }
+        if self.catsearch.as_ref().is_some_and(|c| c.vid == vid) {
+            self.catsearch = None;
+        }
         self.open.remove(&vid)
     }
 
     /// Closes every volume (FPLogout, session end); returns them.
     pub fn close_all(&mut self) -> Vec<OpenVolume> {
         self.enum_snapshot = None;
+        self.catsearch = None;
         self.open.drain().map(|(_, v)| v).collect()
     }
 
