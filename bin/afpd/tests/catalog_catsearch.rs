@@ -23,6 +23,7 @@ const LNAME: u32 = 1 << 6;
 const UTF8: u32 = 1 << 13;
 const PARTIAL: u32 = 0x8000_0000;
 
+#[allow(clippy::too_many_arguments)]
 fn search(
     c: &mut AfpClient,
     vid: u16,

@@ -223,6 +223,10 @@ fn now() -> Instant {
     Instant::now()
 }
 
+/// A cached offspring count: the directory's (mtime, mtime_nsec, ctime, ctime_nsec) when
+/// counted, and the count.
+pub(crate) type OffspringEntry = (i64, i64, i64, i64, u16);
+
 /// One AFP volume, shared by every session that has it open.
 pub struct Volume {
     key: VolumeKey,
@@ -236,7 +240,7 @@ pub struct Volume {
     pub(crate) dircache: Mutex<DirCache>,
     pub(crate) space: Space,
     /// Per-directory offspring counts keyed by DID, valid while (mtime, ctime) match.
-    pub(crate) offspring: Mutex<HashMap<u32, (i64, i64, i64, i64, u16)>>,
+    pub(crate) offspring: Mutex<HashMap<u32, OffspringEntry>>,
     /// Volume-level options taken from the first session's resolution.
     pub(crate) opts: VolumeOptions,
     /// The desktop database (icons and APPL mappings), kept in memory while the volume is

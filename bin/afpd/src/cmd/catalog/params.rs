@@ -212,10 +212,10 @@ fn set_file(s: &Session, ov: &OpenVolume, r: &Resolved, bitmap: u16, raw: &Bytes
 
     let needs_md = bitmap & !(FileBitmap::MOD_DATE.bits() | FileBitmap::UNIX_PRIVS.bits()) != 0;
     let (mut md, _) = load_meta(r, &st, inv);
-    if let Some(a) = p.attributes {
-        if apply_attributes(&mut md, a.bits(), false) {
-            change_parent = true;
-        }
+    if let Some(a) = p.attributes
+        && apply_attributes(&mut md, a.bits(), false)
+    {
+        change_parent = true;
     }
     if let Some(d) = p.create_date {
         md.dates.create = d.0;
@@ -252,16 +252,16 @@ fn set_file(s: &Session, ov: &OpenVolume, r: &Resolved, bitmap: u16, raw: &Bytes
         md.dates.modify = d;
     }
     let write_md = needs_md || newdate.is_some();
-    if write_md && !sys::is_symlink(&st) {
-        if let Err(e) = meta::write(dirfd, &r.name, &md)
-            && needs_md
-        {
-            return Err(match sys::errno(&e) {
-                libc::EROFS => ResultCode::VOL_LOCKED,
-                libc::ENOSPC | libc::EDQUOT => ResultCode::DISK_FULL,
-                _ => ResultCode::ACCESS_DENIED,
-            });
-        }
+    if write_md
+        && !sys::is_symlink(&st)
+        && let Err(e) = meta::write(dirfd, &r.name, &md)
+        && needs_md
+    {
+        return Err(match sys::errno(&e) {
+            libc::EROFS => ResultCode::VOL_LOCKED,
+            libc::ENOSPC | libc::EDQUOT => ResultCode::DISK_FULL,
+            _ => ResultCode::ACCESS_DENIED,
+        });
     }
     if let Some(d) = newdate
         && let Some(unix) = afp_proto::AfpDate(d).to_unix()
