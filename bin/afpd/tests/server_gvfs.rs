@@ -99,28 +99,51 @@ fn gvfs_mount_copy_list_info_move_remove() {
         tool = tool_path().display(),
         user = u.name,
     );
+    // gvfsd-afp 1.50 has a use-after-free: when a reply arrives before gvfs has run the
+    // completion callback of its own write of that request, `dispatch_reply` frees the
+    // request and the write callback dereferences it (segfault at address 0x18 in
+    // `write_command_cb`/`write_buf_cb`). Any server that answers quickly triggers it now
+    // and then, so the script remounts after a backend crash and redoes the step (each
+    // step is idempotent or checks whether the crash came after the work was done), and
+    // reports how often that happened.
     let script = format!(
-        r#"set -eux
+        r#"set -u
 cd {w}
-/usr/libexec/gvfsd --replace >gvfsd.log 2>&1 &
-sleep 1
-AFP_PASSWORD='{pw}' {mount}
-gio mkdir {base}/dir
-gio copy small.txt {base}/dir/small.txt
-gio copy big.bin {base}/big.bin
-gio list {base}/ > list.txt
-gio info {base}/big.bin > info.txt
-gio copy {base}/big.bin back.bin
-gio copy {base}/dir/small.txt small-back.txt
-gio move {base}/dir/small.txt {base}/moved.txt
-gio remove {base}/big.bin
-gio list {base}/ > list2.txt
-gio list {base}/dir/ > list3.txt
+B={base}
+CRASHES=0
+mount() {{ AFP_PASSWORD='{pw}' {mount}; }}
+mounted() {{ gio info "$B/" >/dev/null 2>&1; }}
+step() {{
+  local done_check="$1"; shift
+  for attempt in 1 2 3 4; do
+    "$@" && return 0
+    eval "$done_check" && return 0
+    if mounted; then echo "step failed with the volume mounted: $*" >&2; return 1; fi
+    CRASHES=$((CRASHES+1))
+    echo "gvfsd-afp is gone (client crash #$CRASHES) during: $*; remounting" >&2
+    mount || return 1
+  done
+  return 1
+}}
+set -x
+mount || exit 1
+step "gio info $B/dir >/dev/null 2>&1" gio mkdir $B/dir || exit 1
+step false gio copy small.txt $B/dir/small.txt || exit 1
+step false gio copy big.bin $B/big.bin || exit 1
+step false sh -c "gio list $B/ > list.txt" || exit 1
+step false sh -c "gio info $B/big.bin > info.txt" || exit 1
+step false gio copy $B/big.bin back.bin || exit 1
+step false gio copy $B/dir/small.txt small-back.txt || exit 1
+step "gio info $B/moved.txt >/dev/null 2>&1 && ! gio info $B/dir/small.txt >/dev/null 2>&1" gio move $B/dir/small.txt $B/moved.txt || exit 1
+step "! gio info $B/big.bin >/dev/null 2>&1" gio remove $B/big.bin || exit 1
+step false sh -c "gio list $B/ > list2.txt" || exit 1
+step false sh -c "gio list $B/dir/ > list3.txt" || exit 1
 {umount}
 if AFP_PASSWORD='wrong-pw' {mount_once}; then
   echo WRONG_PASSWORD_ACCEPTED
   exit 1
 fi
+echo "GVFS_CLIENT_CRASHES=$CRASHES"
 echo GVFS_SCRIPT_DONE
 "#,
         w = w.display(),
@@ -144,9 +167,8 @@ echo GVFS_SCRIPT_DONE
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success() && stdout.contains("GVFS_SCRIPT_DONE"),
-        "gvfs script failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n--- gvfsd.log ---\n{}",
-        out.status,
-        std::fs::read_to_string(w.join("gvfsd.log")).unwrap_or_default()
+        "gvfs script failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        out.status
     );
 
     // Both directions, byte for byte and by checksum.
@@ -183,6 +205,17 @@ echo GVFS_SCRIPT_DONE
     assert!(list3.trim().is_empty(), "{list3}");
     let info = std::fs::read_to_string(w.join("info.txt")).unwrap();
     assert!(info.contains(&format!("standard::size: {BIG}")), "{info}");
-    // The login lines show DHX2 (gvfs' first choice).
-    assert!(srv.log().contains("(DHX2)"), "{}", srv.log());
+    // The login lines show DHX2 (gvfs' first choice); the wrong password was refused by
+    // the server (not by a client crash).
+    let log = srv.log();
+    assert!(log.contains("(DHX2)"), "{log}");
+    assert!(
+        log.contains(&format!("Login refused for {}", u.name)),
+        "{log}"
+    );
+    let crashes = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("GVFS_CLIENT_CRASHES="))
+        .unwrap_or("?");
+    eprintln!("gvfsd-afp crashed {crashes} time(s) during the run (client bug, see above)");
 }
