@@ -39,7 +39,12 @@ pub fn spawn(
     let name = format!("afpd-session-{}", id.0);
     std::thread::Builder::new().name(name).spawn(move || {
         let s = Session::new(id, ctx.clone(), runtime, channels.client);
-        run(s, channels, control);
+        // Handlers run under their own catch_unwind; this one keeps the registry right
+        // even if the session loop itself panics (the connection then just closes).
+        let ended = std::panic::catch_unwind(AssertUnwindSafe(|| run(s, channels, control)));
+        if ended.is_err() {
+            tracing::error!(target: "afpd", session = %id, "session thread panicked; session ended");
+        }
         ctx.sessions.unregister(id);
     })?;
     Ok(())
