@@ -123,6 +123,53 @@ fn each_session_has_its_users_rights() {
         c2.create_dir(v2, private, "intruder"),
         Err(ResultCode::ACCESS_DENIED)
     );
+    // Error.c test101: any name inside a directory user 2 cannot enter is
+    // kFPAccessDenied, whatever the call.
+    let inside = |path: &str| p(&format!("private/{path}"));
+    assert_eq!(
+        code(
+            c2,
+            command::OpenDir {
+                volume_id: v2,
+                dir_id: ROOT,
+                path: inside("none")
+            }
+        ),
+        ResultCode::ACCESS_DENIED
+    );
+    assert_eq!(
+        code(
+            c2,
+            command::GetComment {
+                dt_ref: v2,
+                dir_id: ROOT,
+                path: inside("none")
+            }
+        ),
+        ResultCode::ACCESS_DENIED
+    );
+    let fp = FileParams {
+        mod_date: Some(afp_proto::AfpDate(1)),
+        ..FileParams::default()
+    };
+    assert_eq!(
+        code(
+            c2,
+            command::SetFileParms::new(v2, ROOT, inside("none"), &fp)
+        ),
+        ResultCode::ACCESS_DENIED
+    );
+    assert_eq!(
+        code(
+            c2,
+            command::Delete {
+                volume_id: v2,
+                dir_id: ROOT,
+                path: inside("inside")
+            }
+        ),
+        ResultCode::ACCESS_DENIED
+    );
     // test90: a directory user 2 cannot enter cannot be deleted by user 2.
     assert_eq!(
         c2.delete(v2, ROOT, "private"),

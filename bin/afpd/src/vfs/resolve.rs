@@ -13,7 +13,8 @@
 //!   hidden names (`.AppleDB`, netatalk's `._` sidecars, …) → kFPParamErr; a path ending
 //!   at DID 1 → [`DID1`] (each command answers its own default for it).
 //! * The last element need not exist: [`Resolved::stat`] then holds the errno, for the
-//!   create calls.
+//!   create calls. An element in a directory the user may not search is kFPAccessDenied
+//!   (netatalk's `cname` cannot enter that directory), last element or not.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
@@ -555,7 +556,9 @@ impl Volume {
                         Ok(_) => return Err(ResultCode::DIR_NOT_FOUND),
                         Err(e) => {
                             let errno = sys::errno(&e);
-                            if more {
+                            // A directory the user may not search: netatalk's cname() cannot
+                            // chdir into it and fails with kFPAccessDenied, last element or not.
+                            if more || matches!(errno, libc::EACCES | libc::EPERM) {
                                 return Err(lookup_errno(errno));
                             }
                             return Ok(Resolved {
