@@ -325,6 +325,31 @@ fn dir_error(e: &std::io::Error) -> ResultCode {
     }
 }
 
+/// netatalk `setdirunixmode`/`stickydirmode` for a directory: the set-group-ID bit the
+/// directory has is kept (group inheritance, as on the conformance suite's `2775` volume),
+/// and a refusal (EPERM: not the owner) is ignored when the user may enter the directory
+/// — netatalk ignores it for group-writable directories — and kFPAccessDenied otherwise.
+fn chmod_dir(r: &Resolved, st: &Stat, mode: u32) -> AfpResult<()> {
+    let mode = mode | (st.st_mode & libc::S_ISGID);
+    match sys::chmod_at(r.dir.fd(), &r.name, mode) {
+        Ok(()) => Ok(()),
+        Err(e) if sys::errno(&e) == libc::EPERM => {
+            let enter = rustix::fs::accessat(
+                r.dir.fd(),
+                r.name.as_slice(),
+                rustix::fs::Access::EXEC_OK,
+                rustix::fs::AtFlags::EACCESS,
+            );
+            if enter.is_ok() {
+                Ok(())
+            } else {
+                Err(ResultCode::ACCESS_DENIED)
+            }
+        }
+        Err(e) => Err(dir_error(&e)),
+    }
+}
+
 fn set_dir(s: &Session, ov: &OpenVolume, r: &Resolved, bitmap: u16, raw: &Bytes) -> AfpResult<()> {
     let afp3 = s.version.is_afp3();
     if bitmap & !settable_dir(afp3) != 0 {
@@ -356,7 +381,7 @@ fn set_dir(s: &Session, ov: &OpenVolume, r: &Resolved, bitmap: u16, raw: &Bytes)
         if is_root && !dir_rx_set(mode) {
             return Err(ResultCode::ACCESS_DENIED);
         }
-        sys::chmod_at(r.dir.fd(), &r.name, (mode & !umask) & 0o7777).map_err(|e| dir_error(&e))?;
+        chmod_dir(r, &st, (mode & !umask) & 0o7777)?;
     }
     if let Some(up) = &p.unix_privs {
         change_mdate = true;
@@ -365,7 +390,7 @@ fn set_dir(s: &Session, ov: &OpenVolume, r: &Resolved, bitmap: u16, raw: &Bytes)
         if is_root && !dir_rx_set(mode) {
             return Err(ResultCode::ACCESS_DENIED);
         }
-        sys::chmod_at(r.dir.fd(), &r.name, mode & !umask).map_err(|e| dir_error(&e))?;
+        chmod_dir(r, &st, (mode & !umask) & 0o7777)?;
     }
     if p.attributes.is_some()
         || p.create_date.is_some()
