@@ -76,7 +76,12 @@ enum WriterMsg {
     Flush(oneshot::Sender<()>),
 }
 
-type Waiter = oneshot::Sender<Result<RawReply, String>>;
+/// Who waits for a reply, and the window slot the request holds until its reply comes
+/// (even if the waiter gave up).
+type Waiter = (
+    oneshot::Sender<Result<RawReply, String>>,
+    OwnedSemaphorePermit,
+);
 
 struct State {
     session: ClientSession,
@@ -95,7 +100,7 @@ impl State {
                     result,
                     payload,
                 } => {
-                    if let Some(w) = self.waiters.remove(&request_id) {
+                    if let Some((w, _slot)) = self.waiters.remove(&request_id) {
                         let _ = w.send(Ok(RawReply {
                             result: ResultCode(result),
                             payload,
@@ -132,7 +137,7 @@ impl State {
 
     /// Ends the connection: every waiting request fails with `why`.
     fn fail(&mut self, why: String) {
-        for (_, w) in self.waiters.drain() {
+        for (_, (w, _slot)) in self.waiters.drain() {
             let _ = w.send(Err(why.clone()));
         }
         if self.closed.is_none() {
@@ -171,11 +176,11 @@ impl std::fmt::Debug for Connection {
     }
 }
 
-/// A request in flight; `.await` it (through [`PendingReply::wait`]) for its reply.
+/// A request in flight; [`PendingReply::wait`] for its reply. Dropping it does not free
+/// the request's window slot before the reply arrives.
 #[derive(Debug)]
 pub struct PendingReply {
     rx: oneshot::Receiver<Result<RawReply, String>>,
-    _slot: OwnedSemaphorePermit,
 }
 
 impl PendingReply {
@@ -398,12 +403,9 @@ impl Connection {
             other => Error::Protocol(other.to_string()),
         })?;
         let (otx, orx) = oneshot::channel();
-        st.waiters.insert(id, otx);
+        st.waiters.insert(id, (otx, slot));
         st.dispatch(&self.shared.tx);
-        Ok(PendingReply {
-            rx: orx,
-            _slot: slot,
-        })
+        Ok(PendingReply { rx: orx })
     }
 
     /// Queues an AFP request (a DSICommand); waits only for a free slot in the window.
@@ -516,5 +518,139 @@ async fn reader(
             None => st.session.handle_timeout(now()),
         }
         st.dispatch(&tx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsi::{ServerConfig, ServerEvent, ServerSession};
+    use tokio::net::TcpListener;
+
+    /// A DSI server on loopback that answers each batch of commands in reverse order,
+    /// echoing the request (or the write data length) with result `-(request[0])`, and
+    /// closes the connection when it sees a command starting with 0xFF.
+    async fn fake_server(quantum: u32) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let config = ServerConfig {
+                server_quantum: quantum,
+                replay_cache_size: 4,
+                ..ServerConfig::default()
+            };
+            let mut s = ServerSession::new(config, now());
+            let mut buf = BytesMut::new();
+            let mut writes: HashMap<u16, usize> = HashMap::new();
+            loop {
+                buf.reserve(64 * 1024);
+                if sock.read_buf(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                s.handle_input(now(), &mut buf).unwrap();
+                let mut batch = Vec::new();
+                while let Some(ev) = s.poll_event() {
+                    match ev {
+                        ServerEvent::Command {
+                            request_id,
+                            request,
+                        } => {
+                            if request[0] == 0xFF {
+                                return;
+                            }
+                            batch.push((request_id, -i32::from(request[0]), request));
+                        }
+                        ServerEvent::Write { request_id, .. } => {
+                            writes.insert(request_id, 0);
+                        }
+                        ServerEvent::WriteData {
+                            request_id,
+                            data,
+                            last,
+                        } => {
+                            let n = writes.entry(request_id).or_default();
+                            *n += data.len();
+                            if last {
+                                let len = Bytes::from((*n as u64).to_be_bytes().to_vec());
+                                batch.push((request_id, 0, len));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                for (id, result, payload) in batch.into_iter().rev() {
+                    s.reply(id, result, payload).unwrap();
+                }
+                while let Some(t) = s.poll_transmit(now()) {
+                    sock.write_all_buf(&mut t.into_buf()).await.unwrap();
+                }
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn pipelined_replies_reach_their_requests_in_any_order() {
+        let addr = fake_server(64 * 1024).await;
+        let c = Connection::connect(&addr, &ConnectOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(c.quantum(), 64 * 1024);
+        // The window is the server's replay cache.
+        assert_eq!(c.max_outstanding(), 4);
+        let mut pending = Vec::new();
+        for i in 1..=40u8 {
+            pending.push((i, c.submit(Bytes::from(vec![i, 0, i])).await.unwrap()));
+        }
+        for (i, p) in pending {
+            let r = p.wait().await.unwrap();
+            assert_eq!(r.result, ResultCode(-i32::from(i)));
+            assert_eq!(&r.payload[..], &[i, 0, i]);
+        }
+        // Writes carry their data apart from the command block.
+        let data = Bytes::from(vec![7u8; 60_000]);
+        let r = c
+            .submit_write(Bytes::from_static(&[61, 0]), data)
+            .await
+            .unwrap()
+            .wait()
+            .await
+            .unwrap();
+        assert_eq!(&r.payload[..], &60_000u64.to_be_bytes());
+        // More than the quantum is refused before anything is sent.
+        let big = Bytes::from(vec![0u8; 64 * 1024 + 1]);
+        assert!(matches!(
+            c.submit_write(Bytes::from_static(&[61, 0]), big).await,
+            Err(Error::Protocol(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_vanished_server_fails_the_waiting_requests() {
+        let addr = fake_server(64 * 1024).await;
+        let c = Connection::connect(&addr, &ConnectOptions::default())
+            .await
+            .unwrap();
+        let waiting = c.submit(Bytes::from_static(&[0xFF, 0])).await.unwrap();
+        assert!(matches!(waiting.wait().await, Err(Error::Connection(_))));
+        assert!(c.closed_reason().is_some());
+        assert!(matches!(
+            c.call(Bytes::from_static(&[1, 0])).await,
+            Err(Error::Connection(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_a_connect_error() {
+        let addr = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().to_string()
+        };
+        let e = Connection::connect(&addr, &ConnectOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Connect { .. }), "{e}");
+        assert_eq!(e.exit_code(), crate::error::EXIT_CONNECT);
     }
 }

@@ -1,5 +1,7 @@
 //! `afp`: a command-line AFP client for old Macs, AirPort Disks, Time Capsules and
 //! netatalk servers.
+// The doc comments below are the `--help` text, where `[:PORT]` means "optional".
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::collections::HashMap;
 use std::io::IsTerminal;

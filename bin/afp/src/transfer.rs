@@ -2,7 +2,7 @@
 //! attributes and resource forks.
 //!
 //! * Data moves in server-quantum pieces with `window` requests in flight
-//!   ([`Fork::read_to`], [`Fork::write_from`]).
+//!   ([`crate::fork::Fork::read_to`], [`crate::fork::Fork::write_from`]).
 //! * `resume` (`--continue`): a destination shorter than the source is taken as a correct
 //!   prefix and completed from its length (the fork offsets); equal lengths count as done;
 //!   a longer destination is rewritten. Downloads write strictly in order, and the server

@@ -146,6 +146,33 @@ fn wrong_password_and_unknown_user_are_login_failures() {
 }
 
 #[test]
+fn guest_login_when_offered() {
+    let s = Server::start_with(Options {
+        uams: vec!["uams_guest.so", "uams_dhx2.so"],
+        ..Options::default()
+    });
+    let out = run(s.afp().env_remove("AFP_PASSWORD").args([
+        "--guest",
+        "volumes",
+        &format!("afp://{}", s.addr()),
+    ]));
+    assert!(expect(&out, 0).contains("Share"), "{}", text(&out));
+    // Apple's URL form for guest.
+    let url = format!("afp://;AUTH=No%20User%20Authent@{}/Share", s.addr());
+    expect(
+        &run(s.afp().env_remove("AFP_PASSWORD").args(["ls", &url])),
+        0,
+    );
+    // The status block says what the client would use for a named user.
+    let out = run(s.afp().args(["status", &s.addr()]));
+    assert!(
+        expect(&out, 0).contains("No User Authent"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
 fn password_from_a_file() {
     let s = Server::start();
     let f = s.dir.path().join("pw");
