@@ -99,25 +99,19 @@ pub fn open_resource(
     Ok(ForkIo::Resource(rsrc::open_rsrc(dir, name, how)?))
 }
 
-/// `pread` until `buf` is full or the end of the file; returns the bytes read.
-fn read_full(
-    mut read_at: impl FnMut(&mut [u8], u64) -> io::Result<usize>,
-    buf: &mut [u8],
-    mut off: u64,
-) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match read_at(&mut buf[done..], off) {
+/// `pread` into `buf`'s spare capacity until it holds `n` bytes or the file ends (no
+/// zero-filling of the buffer first).
+fn pread_into(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, n: usize, mut off: u64) -> io::Result<()> {
+    while buf.len() < n {
+        match rustix::io::pread(fd, rustix::buffer::spare_capacity(buf), off) {
             Ok(0) => break,
-            Ok(n) => {
-                done += n;
-                off += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Ok(k) => off += k as u64,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(errno(e.raw_os_error())),
         }
     }
-    Ok(done)
+    buf.truncate(n);
+    Ok(())
 }
 
 /// Largest fork offset (and length) the file system interface takes.
@@ -158,17 +152,18 @@ impl ForkIo {
         if n == 0 {
             return Ok(Bytes::new());
         }
-        let mut buf = vec![0u8; n];
-        let got = match self {
-            ForkIo::Data(f) => read_full(|b, o| f.read_at(b, o), &mut buf, offset)?,
-            ForkIo::Resource(Some(r)) => read_full(|b, o| r.read_at(b, o), &mut buf, offset)?,
-            ForkIo::Resource(None) => 0,
+        let mut buf = Vec::with_capacity(n);
+        match self {
+            ForkIo::Data(f) => pread_into(f.as_fd(), &mut buf, n, offset)?,
+            ForkIo::Resource(Some(r)) => {
+                pread_into(r.file.as_fd(), &mut buf, n, r.offset.saturating_add(offset))?
+            }
+            ForkIo::Resource(None) => {}
             ForkIo::Link(t) => {
                 let start = offset as usize; // offset < len here
                 return Ok(t.slice(start..start + n));
             }
-        };
-        buf.truncate(got);
+        }
         Ok(Bytes::from(buf))
     }
 
