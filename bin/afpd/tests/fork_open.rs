@@ -658,3 +658,34 @@ fn symlinks_read_as_their_target_and_never_follow() {
     c.close_fork(f).unwrap();
     assert!(open(&mut c, vol, "link", false, R | W).is_err());
 }
+
+#[test]
+fn access_none_and_exclusive_opens_exclude_each_other() {
+    // spec §8.2: access "none" still participates; netatalk's exclusive open locks the
+    // whole fork and an access-none open takes a read lock, so neither waits for the other.
+    let srv = server();
+    let mut c1 = srv.login();
+    let mut c2 = srv.login();
+    let v1 = c1.open_volume("test1");
+    let v2 = c2.open_volume("test1");
+    c1.create_file(v1, DIR_ROOT, "f", false).unwrap();
+    let none = open(&mut c1, v1, "f", false, NONE).unwrap();
+    // An access-none open conflicts with no ordinary mode …
+    let rw = open(&mut c2, v2, "f", false, R | W | DW).unwrap();
+    c2.close_fork(rw).unwrap();
+    // … but an exclusive one is refused while it is open, and allowed once it is closed.
+    assert_eq!(
+        open(&mut c2, v2, "f", false, R | W | DR | DW),
+        Err(ResultCode::DENY_CONFLICT)
+    );
+    c1.close_fork(none).unwrap();
+    let x = open(&mut c2, v2, "f", false, R | W | DR | DW).unwrap();
+    assert_eq!(
+        open(&mut c1, v1, "f", false, NONE),
+        Err(ResultCode::DENY_CONFLICT)
+    );
+    // The other fork is independent.
+    let r = open(&mut c1, v1, "f", true, NONE).unwrap();
+    c1.close_fork(r).unwrap();
+    c2.close_fork(x).unwrap();
+}

@@ -29,7 +29,9 @@
 //! # Rules implemented (quotes from the spec above each check)
 //!
 //! * Deny modes: the four conflict rules of §8.2 against the union of every open path of the
-//!   same fork, from any session, including other opens of the same session.
+//!   same fork, from any session, including other opens of the same session; and, as
+//!   netatalk does, an exclusive open (read, write, deny read, deny write) and an
+//!   access-none open never coexist.
 //! * Byte-range locks: owned by the open fork, not the session; conflicts with another
 //!   owner give [`LockError::Locked`] (kFPLockErr), with the same owner
 //!   [`LockError::Overlap`] (kFPRangeOverlap); unlock needs the exact range
@@ -99,6 +101,8 @@ pub struct ForkUsage {
     pub access: AccessMode,
     /// Union of their deny bits (DENY_READ, DENY_WRITE).
     pub deny: AccessMode,
+    /// Some path is open exclusively (read, write, deny read, deny write).
+    pub exclusive: bool,
     /// Number of byte-range locks held on this fork.
     pub locks: usize,
 }
@@ -288,6 +292,7 @@ impl ForkState {
             if let Some(rec) = opens.get(id) {
                 u.access |= rec.mode & (AccessMode::READ | AccessMode::WRITE);
                 u.deny |= rec.mode & (AccessMode::DENY_READ | AccessMode::DENY_WRITE);
+                u.exclusive |= rec.mode == MODE_BITS;
             }
         }
         u
@@ -376,7 +381,13 @@ impl LockManager {
                 || (mode.contains(AccessMode::WRITE) && u.deny.contains(AccessMode::DENY_WRITE))
                 || (mode.contains(AccessMode::DENY_READ) && u.access.contains(AccessMode::READ))
                 || (mode.contains(AccessMode::DENY_WRITE) && u.access.contains(AccessMode::WRITE));
-            if conflict {
+            // spec §8.2: "Access may be none (neither read nor write), which still
+            // participates in deny checks." As in netatalk (`ad_excl_lock` takes a write
+            // lock over everything, its access-none open a read lock), an exclusive open
+            // (read, write, deny both) and an access-none open shut each other out.
+            let exclusive = mode == MODE_BITS && u.opens > 0;
+            let none_vs_exclusive = mode.is_empty() && u.exclusive;
+            if conflict || exclusive || none_vs_exclusive {
                 return Err(DenyConflict);
             }
         }

@@ -82,15 +82,23 @@ fn modes_are_cumulative_and_per_fork() {
 }
 
 #[test]
-fn access_none_is_an_open_path_that_conflicts_with_nothing() {
+fn access_none_is_an_open_path() {
     let m = LockManager::new();
     let n = open(&m, S1, NONE).unwrap();
     assert!(m.is_open(F));
     assert_eq!(m.usage(F).data.opens, 1);
-    let all = open(&m, S2, R | W | DR | DW).unwrap();
-    // Another access-none open is still possible: it asks for nothing the deny bits forbid.
+    // It conflicts with none of the four rules …
+    let rw = open(&m, S2, R | W | DR).unwrap();
     let n2 = open(&m, S2, NONE).unwrap();
-    drop((n, all, n2));
+    drop((rw, n2));
+    // … but takes part in exclusivity (netatalk's whole-file lock of an exclusive open):
+    assert_eq!(open(&m, S2, R | W | DR | DW).unwrap_err(), DenyConflict);
+    drop(n);
+    let all = open(&m, S2, R | W | DR | DW).unwrap();
+    assert!(m.usage(F).data.exclusive);
+    assert_eq!(open(&m, S1, NONE).unwrap_err(), DenyConflict);
+    assert_eq!(open(&m, S2, NONE).unwrap_err(), DenyConflict);
+    drop(all);
     assert!(!m.is_open(F));
 }
 
@@ -365,7 +373,9 @@ proptest! {
                     let conflict = (mode & 1 != 0 && deny & 0x10 != 0)
                         || (mode & 2 != 0 && deny & 0x20 != 0)
                         || (mode & 0x10 != 0 && acc & 1 != 0)
-                        || (mode & 0x20 != 0 && acc & 2 != 0);
+                        || (mode & 0x20 != 0 && acc & 2 != 0)
+                        || (mode == 0x33 && !same.is_empty())
+                        || (mode == 0 && same.iter().any(|o| o.mode == 0x33));
                     let kind = if rsrc { ForkKind::Resource } else { ForkKind::Data };
                     let got = m.open(SessionId(s), file(f), kind, AccessMode::from_bits_retain(mode));
                     prop_assert_eq!(got.is_err(), conflict);
@@ -457,6 +467,7 @@ proptest! {
                         .filter(|x| x.file == f && x.rsrc == rsrc).collect();
                     let fu = u.fork(if rsrc { ForkKind::Resource } else { ForkKind::Data });
                     prop_assert_eq!(fu.opens, mine.len());
+                    prop_assert_eq!(fu.exclusive, mine.iter().any(|x| x.mode == 0x33));
                     prop_assert_eq!(fu.locks, mine.iter().map(|x| x.locks.len()).sum::<usize>());
                     prop_assert_eq!(fu.access.bits(), mine.iter().fold(0, |a, x| a | (x.mode & 3)));
                     prop_assert_eq!(fu.deny.bits(), mine.iter().fold(0, |a, x| a | (x.mode & 0x30)));
