@@ -916,6 +916,38 @@ impl Volume {
         }
     }
 
+    /// The size of extended attribute `name` (FPGetExtAttr with MaxReplySize 0), then
+    /// its value: a value shorter than the size was truncated by the server.
+    pub async fn get_xattr_checked(
+        &self,
+        did: u32,
+        path: &[String],
+        name: &str,
+    ) -> Result<(u32, Bytes)> {
+        let request = command::GetExtAttr {
+            volume_id: self.id,
+            dir_id: did,
+            bitmap: ExtAttrBitmap::NO_FOLLOW,
+            offset: 0,
+            req_count: -1,
+            max_reply_size: 0,
+            path: afp_path(path),
+            name: Bytes::from(name.as_bytes().to_vec()),
+        };
+        let size = match self
+            .client
+            .call(
+                || format!("size of extended attribute `{name}` of {}", show(path)),
+                request.into(),
+            )
+            .await?
+        {
+            Reply::GetExtAttr(d) => d.length,
+            _ => return Err(unexpected("FPGetExtAttr")),
+        };
+        Ok((size, self.get_xattr(did, path, name).await?))
+    }
+
     /// Sets extended attribute `name` (FPSetExtAttr, create or replace).
     pub async fn set_xattr(
         &self,

@@ -383,7 +383,23 @@ async fn download_xattrs(
         .into_iter()
         .filter(|n| n != xattr::FINDER_INFO && n != xattr::RESOURCE_FORK)
     {
-        let value = volume.get_xattr(did, path, &name).await?;
+        let (size, value) = match volume.get_xattr_checked(did, path, &name).await {
+            Ok(v) => v,
+            Err(e) if e.is_fatal() => return Err(e),
+            Err(e) => {
+                progress.warn(&format!("{}: {e}", show(path)));
+                continue;
+            }
+        };
+        if (value.len() as u64) < u64::from(size) {
+            // netatalk sends at most 3802 bytes of a value (spec §5.9).
+            progress.warn(&format!(
+                "{}: the server sent {} of the {size} bytes of attribute `{name}`; not stored",
+                show(path),
+                value.len()
+            ));
+            continue;
+        }
         if let Err(e) = xattr::set(local, &name, &value) {
             warn_set(&name, e);
         }
@@ -625,9 +641,12 @@ async fn finish_upload(
                     )),
                 }
             } else {
-                volume
-                    .set_xattr(did, path, &name, Bytes::from(value))
-                    .await?;
+                match volume.set_xattr(did, path, &name, Bytes::from(value)).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_fatal() => return Err(e),
+                    // netatalk refuses values over 3802 bytes (kFPParamErr, spec §5.9).
+                    Err(e) => progress.warn(&format!("{}: {e}", local.display())),
+                }
             }
         }
     }

@@ -504,6 +504,48 @@ fn xattrs_resource_fork_and_finder_info_round_trip() {
 }
 
 #[test]
+fn attributes_over_the_server_limit_are_reported_and_skipped() {
+    let s = Server::start();
+    // 3900 bytes: over netatalk's 3802-byte limit (spec §5.9), under ext4's block.
+    let f = s.dir.path().join("big-attr.txt");
+    std::fs::write(&f, b"data").unwrap();
+    afp_client::xattr::set(&f, "org.example.big", &[7u8; 3900]).unwrap();
+    afp_client::xattr::set(&f, "org.example.small", b"s").unwrap();
+    let out = run(s.afp().arg("put").arg("--xattrs").arg(&f).arg(s.url("")));
+    expect(&out, 0);
+    let t = text(&out);
+    assert!(
+        t.contains("org.example.big") && t.contains("(-5019)"),
+        "no warning about the large attribute\n{t}"
+    );
+    let on_server = s.share.join("big-attr.txt");
+    assert_eq!(std::fs::read(&on_server).unwrap(), b"data");
+    assert_eq!(
+        afp_client::xattr::get(&on_server, "org.example.small").unwrap(),
+        b"s"
+    );
+    assert!(afp_client::xattr::get(&on_server, "org.example.big").is_err());
+
+    // The server holds one it cannot send whole (a fresh file: ext4 keeps all of a
+    // file's attributes in one block, and the server's own metadata needs room too).
+    let plain = s.share.join("huge-attr.txt");
+    std::fs::write(&plain, b"data").unwrap();
+    s.give(&plain);
+    afp_client::xattr::set(&plain, "org.example.huge", &[9u8; 3803]).unwrap();
+    let back = s.dir.path().join("back.txt");
+    let out = run(s
+        .afp()
+        .arg("get")
+        .arg("--xattrs")
+        .arg(s.url("huge-attr.txt"))
+        .arg(&back));
+    expect(&out, 0);
+    assert!(text(&out).contains("org.example.huge"), "{}", text(&out));
+    assert!(afp_client::xattr::get(&back, "org.example.huge").is_err());
+    assert_eq!(std::fs::read(&back).unwrap(), b"data");
+}
+
+#[test]
 fn bench_runs_and_prints_a_table() {
     let s = Server::start();
     let out = run(s.afp().args([
