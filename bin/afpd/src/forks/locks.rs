@@ -92,6 +92,10 @@ const MODE_BITS: AccessMode = AccessMode::READ
 /// Byte-range locks one open fork may hold at once (beyond: kFPNoMoreLocks).
 pub const MAX_LOCKS_PER_OPEN: usize = 8192;
 
+/// Byte-range locks one session may hold at once over all its forks (beyond:
+/// kFPNoMoreLocks), so that no session can make the shared state grow without bound.
+pub const MAX_LOCKS_PER_SESSION: usize = 65536;
+
 /// The open paths of one fork of one file, as other commands need to see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ForkUsage {
@@ -197,7 +201,7 @@ pub enum LockError {
     /// Unlock of a range this fork does not hold exactly.
     #[error("range not locked by this fork")]
     NotLocked,
-    /// The per-fork lock limit ([`MAX_LOCKS_PER_OPEN`]).
+    /// A lock limit ([`MAX_LOCKS_PER_OPEN`], [`MAX_LOCKS_PER_SESSION`]).
     #[error("too many locks")]
     TooMany,
     /// The open was released (its session's state was released from another thread).
@@ -304,6 +308,8 @@ struct State {
     next_id: u64,
     opens: HashMap<OpenId, OpenRec>,
     forks: HashMap<Key, ForkState>,
+    /// Byte-range locks held per session.
+    session_locks: HashMap<SessionId, usize>,
 }
 
 impl State {
@@ -316,6 +322,7 @@ impl State {
         let Some(rec) = self.opens.remove(&id) else {
             return false;
         };
+        self.count_locks(rec.session, -(rec.locks as isize));
         if let Some(fs) = self.forks.get_mut(&rec.key) {
             fs.opens.retain(|&o| o != id);
             fs.ranges.retain(|_, &mut (_, owner)| owner != id);
@@ -325,6 +332,15 @@ impl State {
             }
         }
         true
+    }
+
+    /// Adds `delta` to the lock count of `session`.
+    fn count_locks(&mut self, session: SessionId, delta: isize) {
+        let n = self.session_locks.entry(session).or_default();
+        *n = n.saturating_add_signed(delta);
+        if *n == 0 {
+            self.session_locks.remove(&session);
+        }
     }
 
     /// The first byte at or after `start` and before `end` locked by an owner other than
@@ -531,7 +547,8 @@ impl OpenLease {
     pub fn lock(&self, range: ByteRange) -> Result<(), LockError> {
         let mut st = self.mgr.state();
         let rec = st.opens.get(&self.id).ok_or(LockError::Closed)?;
-        let (key, count) = (rec.key, rec.locks);
+        let (key, count, session) = (rec.key, rec.locks, rec.session);
+        let session_count = st.session_locks.get(&session).copied().unwrap_or(0);
         let fs = st.forks.entry(key).or_default();
         let mut own = false;
         for (_, _, owner) in fs.overlapping(range.start, range.end) {
@@ -553,13 +570,14 @@ impl OpenLease {
             return Err(LockError::Overlap);
         }
         // spec §8.3: "server limit → kFPNoMoreLocks".
-        if count >= MAX_LOCKS_PER_OPEN {
+        if count >= MAX_LOCKS_PER_OPEN || session_count >= MAX_LOCKS_PER_SESSION {
             return Err(LockError::TooMany);
         }
         fs.ranges.insert(range.start, (range.end, self.id));
         if let Some(rec) = st.opens.get_mut(&self.id) {
             rec.locks += 1;
         }
+        st.count_locks(session, 1);
         Ok(())
     }
 
@@ -578,6 +596,8 @@ impl OpenLease {
         }
         if let Some(rec) = st.opens.get_mut(&self.id) {
             rec.locks -= 1;
+            let session = rec.session;
+            st.count_locks(session, -1);
         }
         Ok(())
     }

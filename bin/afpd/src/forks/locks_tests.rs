@@ -253,6 +253,28 @@ fn lock_limit() {
     );
     a.unlock(rng(0, 1)).unwrap();
     a.lock(rng(0, 1)).unwrap();
+    // The session limit spans its forks; other sessions are not affected.
+    let per = MAX_LOCKS_PER_OPEN as u64;
+    let more: Vec<OpenLease> = (1..(MAX_LOCKS_PER_SESSION / MAX_LOCKS_PER_OPEN) as u64)
+        .map(|i| {
+            let l = m
+                .open(S1, FileId { dev: 2, ino: i }, ForkKind::Data, R)
+                .unwrap();
+            for j in 0..per {
+                l.lock(rng(j, 1)).unwrap();
+            }
+            l
+        })
+        .collect();
+    let last = m.open(S1, G, ForkKind::Data, R).unwrap();
+    assert_eq!(last.lock(rng(0, 1)), Err(LockError::TooMany));
+    let other = m.open(S2, G, ForkKind::Data, R).unwrap();
+    other.lock(rng(0, 1)).unwrap();
+    drop(more);
+    last.lock(rng(1, 1)).unwrap();
+    assert_eq!(m.state().session_locks.get(&S1), Some(&(per as usize + 1)));
+    drop((a, last, other));
+    assert!(m.state().session_locks.is_empty());
 }
 
 #[test]
@@ -473,6 +495,15 @@ proptest! {
                     prop_assert_eq!(fu.deny.bits(), mine.iter().fold(0, |a, x| a | (x.mode & 0x30)));
                 }
             }
+            for sess in 0..3 {
+                let want: usize = live
+                    .iter()
+                    .filter(|(_, x)| x.session == sess)
+                    .map(|(_, x)| x.locks.len())
+                    .sum();
+                let got = m.state().session_locks.get(&SessionId(sess)).copied().unwrap_or(0);
+                prop_assert_eq!(got, want);
+            }
             for (lease, x) in &live {
                 let mut want: Vec<ByteRange> = x.locks.iter().map(|&(s, e)| rng(s, e - s)).collect();
                 want.sort_by_key(|r| r.start());
@@ -482,6 +513,7 @@ proptest! {
         }
         drop(live);
         prop_assert_eq!(m.open_count(), 0);
+        prop_assert!(m.state().session_locks.is_empty(), "lock counts left behind");
         prop_assert!(m.state().forks.is_empty(), "no state left behind");
     }
 }

@@ -22,6 +22,6 @@ mod table;
 pub use io::{ForkIo, open_data, open_resource};
 pub use locks::{
     ByteRange, DenyConflict, FileId, FileUsage, ForkKind, ForkUsage, IoGuard, LockError,
-    LockManager, MAX_LOCKS_PER_OPEN, OpenLease,
+    LockManager, MAX_LOCKS_PER_OPEN, MAX_LOCKS_PER_SESSION, OpenLease,
 };
 pub use table::{ForkTable, MAX_FORKS_PER_SESSION, OpenFork, TooManyForks};
