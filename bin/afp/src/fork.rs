@@ -18,6 +18,9 @@ use crate::client::{Volume, encode, unexpected};
 use crate::conn::PendingReply;
 use crate::error::{Error, Result};
 
+/// Largest read or write asked for, whatever quantum the server advertises.
+pub const MAX_CHUNK: u32 = 4 << 20;
+
 /// Which fork.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForkKind {
@@ -61,9 +64,14 @@ impl Fork {
         self.len_at_open
     }
 
-    /// The largest read or write: the server request quantum.
+    /// The size of each read and write: the server request quantum, kept between 4 KiB
+    /// and 4 MiB (replies must stay under the connection's largest accepted reply).
     pub fn chunk(&self) -> u32 {
-        self.volume.client().connection().quantum().max(4096)
+        self.volume
+            .client()
+            .connection()
+            .quantum()
+            .clamp(4096, MAX_CHUNK)
     }
 
     fn len_bit(&self) -> FileBitmap {
