@@ -204,7 +204,10 @@ mod tests {
         assert_eq!(ResultCode::CALL_NOT_SUPPORTED.to_wire(), 0xFFFF_EC60);
         assert_eq!(ResultCode::ASP_BAD_VERS_NUM.to_wire(), 0xFFFF_FBD6);
         assert_eq!(ResultCode::DISK_QUOTA_EXCEEDED.to_wire(), 0xFFFF_EC49);
-        assert_eq!(ResultCode::from_wire(0xFFFF_EC66), ResultCode::OBJECT_NOT_FOUND);
+        assert_eq!(
+            ResultCode::from_wire(0xFFFF_EC66),
+            ResultCode::OBJECT_NOT_FOUND
+        );
     }
 
     #[test]
@@ -220,7 +223,10 @@ mod tests {
 
     #[test]
     fn display_is_readable() {
-        assert_eq!(ResultCode::ACCESS_DENIED.to_string(), "access denied (-5000)");
+        assert_eq!(
+            ResultCode::ACCESS_DENIED.to_string(),
+            "access denied (-5000)"
+        );
         assert_eq!(format!("{:?}", ResultCode(-1)), "ResultCode(-1)");
     }
 }

@@ -11,6 +11,9 @@
 //! CNID_BENCH_N=100000 cargo bench -p benches --bench cnid     # quick
 //! ```
 
+// Benchmarks measure wall-clock time by design; only the libraries are sans-IO.
+#![allow(clippy::disallowed_methods)]
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -59,7 +62,10 @@ fn rss_kib(field: &str) -> u64 {
 
 // ---- the raw redb peer: same tables and key encodings, no checks ----
 
-fn raw_record(i: u64) -> ([u8; 4], Vec<u8>, [u8; 16], Vec<u8>, Vec<u8>) {
+/// Primary key, primary record, dev/ino key, did/name key, name-index key.
+type RawRecord = ([u8; 4], Vec<u8>, [u8; 16], Vec<u8>, Vec<u8>);
+
+fn raw_record(i: u64) -> RawRecord {
     let (dev, ino, did, name) = obj(i);
     let id = (100 + i as u32).to_be_bytes();
     let mut rec = vec![0u8];
