@@ -37,7 +37,10 @@ fn child(dir: &Path, start: usize) {
         .append(true)
         .open(dir.join("acks"))
         .expect("ack file");
-    for (i, op) in ops.iter().enumerate().skip(start) {
+    // Runs until killed: the operation stream repeats (on an ever-changing store), so a fast
+    // machine never runs out of operations before the parent's kill lands.
+    for i in start.. {
+        let op = &ops[i % ops.len()];
         model::apply_to_store(&store, op).expect("child op");
         // One write(2) per acknowledged operation: it survives SIGKILL (not power loss, which
         // the ack file does not need to survive).
@@ -110,7 +113,7 @@ fn main() {
         let status = child.wait().unwrap();
         assert!(
             status.code().is_none(),
-            "kill {k}: the child exited by itself ({status}); give it more operations"
+            "kill {k}: the child exited by itself ({status}) instead of being killed"
         );
         let acked: Vec<usize> = std::fs::read_to_string(dir.join("acks"))
             .unwrap_or_default()
@@ -124,14 +127,14 @@ fn main() {
             .unwrap_or_else(|e| panic!("kill {k}: reopen failed: {e}"));
         let state = model::store_state(&store).unwrap();
         // Every acknowledged operation must be there.
-        for op in &ops[done..done + acked.len()] {
-            model.apply(op);
+        for i in done..done + acked.len() {
+            model.apply(&ops[i % ops.len()]);
         }
         done += acked.len();
         if state != model {
             // The operation in flight may have committed before the kill.
             let mut next = model.clone();
-            next.apply(&ops[done]);
+            next.apply(&ops[done % ops.len()]);
             assert_eq!(
                 state, next,
                 "kill {k}: store matches neither the acknowledged state nor the one after"
