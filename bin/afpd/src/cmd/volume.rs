@@ -314,9 +314,10 @@ fn set_vol_parms(s: &mut Session, c: &SetVolParms) -> AfpResult {
     Ok(Outcome::done())
 }
 
-/// FPFlush: netatalk flushes the volume's open forks; the data is written through
-/// already, so this checks the volume ID.
+/// FPFlush: like netatalk's `of_flush`, brings every fork this session has open on the
+/// volume to stable storage (sidecar headers, modification dates, fsync).
 fn flush(s: &mut Session, c: &Flush) -> AfpResult {
     s.volumes.get(c.volume_id)?;
+    super::fork::flush_volume(s, c.volume_id);
     Ok(Outcome::done())
 }

@@ -160,6 +160,9 @@ pub fn open_rsrc(
     } else {
         OFlags::RDONLY
     };
+    // A FIFO or device someone named `._x` must not block the session thread in open(2);
+    // it is refused below as not a regular file.
+    flags |= OFlags::NONBLOCK;
     if how.create {
         flags |= OFlags::CREATE;
     }
