@@ -1,38 +1,47 @@
-//! The building blocks of the `afpd` binary: everything the AFP server needs around the
-//! protocol itself.
+//! The AFP file server behind the `afpd` binary: a netatalk-compatible server built from
+//! the `dsi`, `afp-proto` and `cnid` crates.
 //!
-//! What this crate does:
+//! The binary only parses its command line and calls [`server`]; everything else is here so
+//! the integration tests can drive the same code:
 //!
-//! * [`config`]: loads netatalk 3 `afp.conf` (spec `cnid-and-config.md` §3) into typed
-//!   values with `file:line` diagnostics, and resolves the volume list of one session
-//!   ([`config::Config::volumes_for`]): variables, access lists, host lists, `[Homes]`,
-//!   `vol dbpath`.
-//! * [`accounts`]: who may log in. Linux users through PAM (loaded at run time), a
-//!   standalone argon2id password file, the guest account; one verifier API
-//!   ([`accounts::Accounts::verify`]) returning a [`accounts::Verdict`].
-//! * [`creds`]: per-thread credential switching. A session thread becomes the logged-in
-//!   user with raw `setgroups`/`setresgid`/`setresuid` system calls, which (unlike the
-//!   glibc wrappers) change only the calling thread.
-//! * [`logging`]: netatalk `log level` / `log file` mapped onto `tracing`, and the
-//!   login/logout lines.
-//! * [`state`]: the state directory and its files (`afp_signature.conf`,
-//!   `afp_voluuid.conf`, the password file), in netatalk's formats.
-//! * [`hosts`]: `hosts allow` / `hosts deny` networks.
-//! * [`features`]: the `afpd -V` listing.
-//!
-//! What it does not do: the network loop, DSI and AFP command handling (crates `dsi` and
-//! `afp-proto`, driven by the binary), and the CNID store (crate `cnid`).
+//! * [`server`]: tokio listeners, one network task per connection driving a
+//!   `dsi::ServerSession`, signals (SIGTERM/SIGINT: attention and orderly shutdown; SIGHUP:
+//!   reload), Bonjour through the `dnssd` advertiser, and [`server::ServerCtx`], the state
+//!   all sessions share.
+//! * [`session`]: one OS thread per connection; login through the UAM state machines of
+//!   `afp-proto`, then the switch to the user's credentials, gating by login state and AFP
+//!   version, and the request loop.
+//! * [`cmd`]: the command handlers, a chain of modules that answer or pass
+//!   ([`cmd::server`], [`cmd::volume`], [`cmd::catalog`], [`cmd::fork`]).
+//! * [`vfs`]: AFP volumes on a local POSIX file system: object resolution beneath the
+//!   volume root (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`), netatalk's
+//!   `org.netatalk.Metadata` extended attribute and `._` resource fork sidecars, name
+//!   mapping, parameter packing, CNIDs, Time Machine size accounting.
+//! * [`forks`]: open forks, deny modes and byte-range locks of every session.
+//! * [`config`]: netatalk 3 `afp.conf` (spec `cnid-and-config.md` §3) with `file:line`
+//!   diagnostics, and the volume list of one session ([`config::Config::volumes_for`]).
+//! * [`accounts`]: Linux users through PAM (loaded at run time), a standalone argon2id
+//!   password file, the guest account.
+//! * [`creds`]: per-thread credential switching with raw `setgroups`/`setresgid`/
+//!   `setresuid` system calls, which (unlike the glibc wrappers) change only the calling
+//!   thread.
+//! * [`rootsvc`]: a thread that keeps the server's credentials for what a user's thread
+//!   must not do (open CNID stores, change passwords).
+//! * [`logging`], [`state`] (signature and volume UUIDs in netatalk's files), [`hosts`],
+//!   [`features`] (the `afpd -V` listing).
 //!
 //! Unlike the protocol crates this one touches the world (files, users, PAM, thread
 //! credentials), so it is not `forbid(unsafe_code)`: the FFI lives in [`creds`] and
 //! [`accounts`]'s PAM module only, and every `unsafe` block carries a `SAFETY` comment.
 //!
-//! # Threading model (decided for the server)
+//! # Threading model
 //!
 //! One process; one OS thread per AFP session. After login the session thread calls
 //! [`creds::Privilege::enter_session`]; from then on every file operation it performs is
 //! checked by the kernel against the user's uid, gid and supplementary groups. Such a
-//! thread must never be returned to a pool: it ends with its session.
+//! thread must never be returned to a pool: it ends with its session. Shared state (CNID
+//! stores, locks) is reached through `Arc`s and already-open descriptors, so it keeps
+//! working after the switch.
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
