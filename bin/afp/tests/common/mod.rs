@@ -79,7 +79,14 @@ pub fn afpd_binary() -> PathBuf {
         return PathBuf::from(p);
     }
     let bin = profile_dir.join("afpd");
-    // Always ask cargo (a no-op when up to date), so a stale server is never tested.
+    // `cargo test --workspace` (the README's test command) builds afpd together with these
+    // tests, with the workspace's feature set. A separate `cargo build -p afpd` would resolve
+    // features for afpd alone and rebuild half the dependency tree, so ask cargo only when
+    // the binary is missing or older than a source it is built from (`cargo test -p afp`
+    // after editing the server), so a stale server is never tested.
+    if is_fresh(&bin) {
+        return bin;
+    }
     BUILD.call_once(|| {
         let target_dir = profile_dir.parent().expect("target dir").to_path_buf();
         let mut cmd = Command::new(env!("CARGO"));
@@ -98,6 +105,40 @@ pub fn afpd_binary() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// Whether `bin` exists and is newer than every file of the crates afpd is built from.
+fn is_fresh(bin: &Path) -> bool {
+    fn newest(path: &Path, acc: &mut std::time::SystemTime) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.is_dir() {
+            for e in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                newest(&e.path(), acc);
+            }
+        } else if let Ok(m) = meta.modified() {
+            *acc = (*acc).max(m);
+        }
+    }
+    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut latest = std::time::SystemTime::UNIX_EPOCH;
+    for krate in [
+        "bin/afpd",
+        "bin/dnssd",
+        "dsi",
+        "afp-proto",
+        "cnid",
+        "mdns-records",
+    ] {
+        newest(&root.join(krate).join("src"), &mut latest);
+        newest(&root.join(krate).join("Cargo.toml"), &mut latest);
+    }
+    newest(&root.join("Cargo.lock"), &mut latest);
+    built > latest
 }
 
 fn free_port() -> u16 {
