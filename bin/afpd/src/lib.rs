@@ -31,8 +31,9 @@
 //!   [`features`] (the `afpd -V` listing).
 //!
 //! Unlike the protocol crates this one touches the world (files, users, PAM, thread
-//! credentials), so it is not `forbid(unsafe_code)`: the FFI lives in [`creds`] and
-//! [`accounts`]'s PAM module only, and every `unsafe` block carries a `SAFETY` comment.
+//! credentials), so it is not `forbid(unsafe_code)`: the FFI lives in [`creds`],
+//! [`accounts`]'s PAM module and [`memory`]'s allocator tuning only, and every `unsafe`
+//! block carries a `SAFETY` comment.
 //!
 //! # Threading model
 //!
@@ -55,6 +56,7 @@ pub mod features;
 pub mod forks;
 pub mod hosts;
 pub mod logging;
+pub mod memory;
 pub mod rootsvc;
 pub mod server;
 pub mod session;

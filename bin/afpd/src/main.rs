@@ -101,6 +101,7 @@ enum PasswdAction {
 }
 
 fn main() -> ExitCode {
+    afpd::memory::tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
