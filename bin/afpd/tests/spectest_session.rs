@@ -208,19 +208,26 @@ fn remove_appl_as_spectest_does() {
     );
 }
 
-/// Error.c test100/test105 for the comment calls: a missing parent → kFPObjectNotFound,
-/// directory ID 0 → kFPParamErr.
+/// Error.c test100/test105/test170/test171/test173 for the comment calls: a missing
+/// parent, or directory ID 1 with or without a name → kFPObjectNotFound; directory ID 0 →
+/// kFPParamErr.
 #[test]
 fn comment_calls_with_bad_paths() {
     let (_srv, mut c, vid) = setup();
     let dt = vid;
-    for did in [ROOT, 0] {
+    for (did, name) in [
+        (ROOT, "t100 no obj error/none"),
+        (0, "t105 no obj error/none"),
+        (1, ""),
+        (1, "test171"),
+        (0, "test173"),
+    ] {
         let want = if did == 0 {
             ResultCode::PARAM_ERR
         } else {
             ResultCode::OBJECT_NOT_FOUND
         };
-        let path = || p("t100 no obj error/none");
+        let path = || p(name);
         let add = command::AddComment {
             dt_ref: dt,
             dir_id: did,
@@ -364,4 +371,70 @@ fn comments_on_another_users_folders() {
     assert_eq!(add(c1, "t379 file.txt"), ResultCode::NO_ERR);
     assert_eq!(rm(c1, "t379 file.txt"), ResultCode::NO_ERR);
     assert_eq!(c1.close_fork(fork), Ok(()));
+}
+
+/// FPGetSessionToken.c test220/test221 as the test client sends them: type 0 is only
+/// `code, 0, type`; type 3 carries a length, a time and the ID. FPZzzzz(0) puts the
+/// session to sleep, and the next call is still answered.
+#[test]
+fn session_token_bytes_and_sleep() {
+    let (_srv, mut c, vid) = setup();
+    let (r, body) = c.call_raw(vec![64u8, 0, 0, 0]);
+    assert_eq!(r, ResultCode::NO_ERR);
+    let len = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+    assert!(len > 0 && body.len() == 4 + len as usize, "{body:?}");
+    let mut b = vec![64u8, 0, 0, 3];
+    b.extend_from_slice(&5u32.to_be_bytes());
+    b.extend_from_slice(&0u32.to_be_bytes());
+    b.extend_from_slice(b"token");
+    assert_eq!(c.call_raw(b).0, ResultCode::NO_ERR);
+    assert_eq!(c.call_raw(vec![122u8, 0, 0, 0, 0, 0]).0, ResultCode::NO_ERR);
+    assert!(c.get_srvr_parms().is_ok());
+    assert!(c.get_vol_parms(vid, VolumeBitmap::ATTRIBUTES).is_ok());
+}
+
+/// FPDisconnectOldSession.c test370: a guest logged in with the test client's bytes
+/// (`FPLogin` with "No User Authent" and no user name) cannot take over a user's
+/// session (kFPMiscErr), and the user's session goes on.
+#[test]
+fn guest_cannot_take_over_a_user_session() {
+    let srv = TestServer::builder()
+        .uams(&["clrtxt", "guest"])
+        .volume("test1")
+        .start();
+    let mut c1 = srv.login();
+    let mut tok = vec![64u8, 0, 0, 3];
+    tok.extend_from_slice(&19u32.to_be_bytes());
+    tok.extend_from_slice(&12345u32.to_be_bytes());
+    tok.extend_from_slice(b"testsuite-test370-0");
+    let (r, body) = c1.call_raw(tok);
+    assert_eq!(r, ResultCode::NO_ERR);
+    let token = body.slice(4..);
+    let vid = c1.open_volume("test1");
+    c1.create_file(vid, ROOT, "t370 file", false).unwrap();
+
+    let mut guest = srv.connect();
+    let mut login = vec![18u8, 6];
+    login.extend_from_slice(b"AFP3.4");
+    login.push(15);
+    login.extend_from_slice(b"No User Authent");
+    assert_eq!(guest.call_raw(login).0, ResultCode::NO_ERR);
+    let mut dos = vec![65u8, 0, 0, 0];
+    dos.extend_from_slice(&(token.len() as u32).to_be_bytes());
+    dos.extend_from_slice(&token);
+    assert_eq!(guest.call_raw(dos).0, ResultCode::MISC_ERR);
+
+    let fork = c1
+        .open_fork(
+            vid,
+            ROOT,
+            "t370 file",
+            true,
+            command::AccessMode::READ | command::AccessMode::WRITE,
+            FileBitmap::empty(),
+        )
+        .unwrap()
+        .fork;
+    assert_eq!(c1.close_fork(fork), Ok(()));
+    c1.delete(vid, ROOT, "t370 file").unwrap();
 }
