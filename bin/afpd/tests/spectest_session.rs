@@ -438,3 +438,29 @@ fn guest_cannot_take_over_a_user_session() {
     assert_eq!(c1.close_fork(fork), Ok(()));
     c1.delete(vid, ROOT, "t370 file").unwrap();
 }
+
+/// The test client's DSIOpenSession (`DSIOpenSession` in afpcli.c) sends the attention
+/// quantum and reads the server quantum at offset 2 of the reply: it must be the first
+/// option.
+#[test]
+fn open_session_reply_starts_with_the_server_quantum() {
+    use std::io::{Read, Write};
+    let srv = TestServer::builder().start();
+    let mut s = std::net::TcpStream::connect(srv.addr()).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut req = vec![0u8, 4, 0, 1, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0];
+    req.extend_from_slice(&[1, 4, 0, 0, 0x10, 0]);
+    s.write_all(&req).unwrap();
+    let mut head = [0u8; 16];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!((head[0], head[1]), (1, 4), "a reply to DSIOpenSession");
+    assert_eq!(&head[4..8], &[0, 0, 0, 0], "no error");
+    let len = u32::from_be_bytes([head[8], head[9], head[10], head[11]]) as usize;
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    assert!(len >= 6, "{body:?}");
+    assert_eq!((body[0], body[1]), (0, 4), "server quantum first: {body:?}");
+    let quantum = u32::from_be_bytes([body[2], body[3], body[4], body[5]]);
+    assert!(quantum >= 32 * 1024, "{quantum}");
+}
