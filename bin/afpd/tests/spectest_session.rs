@@ -464,3 +464,74 @@ fn open_session_reply_starts_with_the_server_quantum() {
     let quantum = u32::from_be_bytes([body[2], body[3], body[4], body[5]]);
     assert!(quantum >= 32 * 1024, "{quantum}");
 }
+
+/// Error.c test99, test101, test102, test103: comment calls on and inside a folder of the
+/// second user that the first user may not enter (the helpers' `no_access_folder`).
+#[test]
+fn comments_and_a_folder_without_access() {
+    let mut t = two_users();
+    let (c1, v1) = (&mut t.c1, t.v1);
+    t.c2.create_dir(t.v2, ROOT, "t101 no").unwrap();
+    set_mode(&mut t.c2, t.v2, "t101 no", 0o700);
+    let no_access = did_of(c1, v1, ROOT, "t101 no");
+    let dt = v1;
+    let add = |c: &mut AfpClient, did: u32, path: &str| {
+        code(
+            c,
+            command::AddComment {
+                dt_ref: dt,
+                dir_id: did,
+                path: p(path),
+                comment: Bytes::from_static(b"essai"),
+            },
+        )
+    };
+    let get = |c: &mut AfpClient, did: u32, path: &str| {
+        code(
+            c,
+            command::GetComment {
+                dt_ref: dt,
+                dir_id: did,
+                path: p(path),
+            },
+        )
+    };
+    let rm = |c: &mut AfpClient, did: u32, path: &str| {
+        code(
+            c,
+            command::RemoveComment {
+                dt_ref: dt,
+                dir_id: did,
+                path: p(path),
+            },
+        )
+    };
+    // test101: inside it.
+    assert_eq!(add(c1, ROOT, "t101 no/none"), ResultCode::ACCESS_DENIED);
+    let r = get(c1, ROOT, "t101 no/none");
+    assert!(
+        r == ResultCode::ACCESS_DENIED || r == ResultCode::OBJECT_NOT_FOUND,
+        "{r:?}"
+    );
+    assert_eq!(rm(c1, ROOT, "t101 no/none"), ResultCode::ACCESS_DENIED);
+    // test102 / test99: the folder itself, by name.
+    for r in [add(c1, ROOT, "t101 no"), rm(c1, ROOT, "t101 no")] {
+        assert!(
+            r == ResultCode::ACCESS_DENIED || r == ResultCode::NO_ERR,
+            "{r:?}"
+        );
+    }
+    assert_eq!(get(c1, ROOT, "t101 no"), ResultCode::ITEM_NOT_FOUND);
+    // test103: the folder by its ID.
+    for r in [add(c1, no_access, ""), rm(c1, no_access, "")] {
+        assert!(
+            r == ResultCode::ACCESS_DENIED || r == ResultCode::NO_ERR,
+            "{r:?}"
+        );
+    }
+    let r = get(c1, no_access, "");
+    assert!(
+        r == ResultCode::ACCESS_DENIED || r == ResultCode::ITEM_NOT_FOUND,
+        "{r:?}"
+    );
+}
