@@ -535,3 +535,52 @@ fn comments_and_a_folder_without_access() {
         "{r:?}"
     );
 }
+
+/// FPAddAPPL.c test214, the parts catalog_desktop.rs does not check: a file inside a
+/// folder the user may not enter is kFPAccessDenied; a missing file may be mapped (then
+/// removed); an existing one is mapped and removed.
+#[test]
+fn add_appl_with_another_users_folder() {
+    let mut t = two_users();
+    let (c1, v1) = (&mut t.c1, t.v1);
+    t.c2.create_dir(t.v2, ROOT, "t214 dir no access").unwrap();
+    set_mode(&mut t.c2, t.v2, "t214 dir no access", 0o700);
+    let pdir = did_of(c1, v1, ROOT, "t214 dir no access");
+    let dt = v1;
+    let add = |c: &mut AfpClient, did: u32| {
+        code(
+            c,
+            command::AddAppl {
+                dt_ref: dt,
+                dir_id: did,
+                creator: *b"ttxt",
+                appl_tag: 0xafb4_71c0,
+                path: p("t214 file"),
+            },
+        )
+    };
+    let rm = |c: &mut AfpClient| {
+        code(
+            c,
+            command::RemoveAppl {
+                dt_ref: dt,
+                dir_id: ROOT,
+                creator: *b"ttxt",
+                path: p("t214 file"),
+            },
+        )
+    };
+    assert_eq!(add(c1, pdir), ResultCode::ACCESS_DENIED);
+    let r = add(c1, ROOT);
+    assert!(
+        r == ResultCode::NO_ERR || r == ResultCode::OBJECT_NOT_FOUND,
+        "{r:?}"
+    );
+    if r == ResultCode::NO_ERR {
+        assert_eq!(rm(c1), ResultCode::NO_ERR);
+    }
+    c1.create_file(v1, ROOT, "t214 file", false).unwrap();
+    assert_eq!(add(c1, ROOT), ResultCode::NO_ERR);
+    assert_eq!(rm(c1), ResultCode::NO_ERR);
+    c1.delete(v1, ROOT, "t214 file").unwrap();
+}
