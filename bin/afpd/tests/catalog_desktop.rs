@@ -71,7 +71,8 @@ fn comments() {
     };
     assert_eq!(n, 402);
     assert_eq!(&buf[154..168], b"Hello, comment");
-    // Longer than 199 bytes: cut.
+    // Longer than 199 bytes: stored cut to 199, answered cut to 128 (netatalk's
+    // `ad_getcomment`: "OSX only use 128").
     let long = command::AddComment {
         dt_ref: dt,
         dir_id: ROOT,
@@ -79,7 +80,20 @@ fn comments() {
         comment: Bytes::from(vec![b'x'; 250]),
     };
     assert_eq!(code(&mut c, long), ResultCode::NO_ERR);
-    assert_eq!(get(&mut c, "commented").1.len(), 200);
+    let body = get(&mut c, "commented").1;
+    assert_eq!(body.len(), 129);
+    assert_eq!(body[0], 128);
+    // SAFETY: valid strings, buffer of the given size.
+    let n = unsafe {
+        libc::getxattr(
+            path.as_ptr(),
+            c"user.org.netatalk.Metadata".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    assert_eq!(n, 402);
+    assert_eq!(&buf[154..353], &[b'x'; 199][..]);
     let rm = |path: &str| command::RemoveComment {
         dt_ref: dt,
         dir_id: ROOT,

@@ -25,6 +25,10 @@ use crate::vfs::{Obj, OpenVolume, Resolved, forks_open_state, names, or_did1, sy
 /// Longest comment netatalk stores.
 const COMMENT_MAX: usize = 199;
 
+/// Longest comment netatalk answers in FPGetComment (`ad_getcomment`: "OSX only use 128,
+/// greater kill Adobe CS2"); a longer stored comment is cut.
+const COMMENT_REPLY_MAX: usize = 128;
+
 fn encode(reply: &Reply) -> Bytes {
     let mut b = BytesMut::new();
     reply.encode(&mut b);
@@ -39,15 +43,21 @@ pub fn open_dt(s: &mut Session, c: &OpenDt) -> AfpResult {
     })))
 }
 
-/// FPCloseDT: nothing to release (netatalk answers kFPNoErr).
-pub fn close_dt(_s: &mut Session, _c: &CloseDt) -> AfpResult {
+/// FPCloseDT: nothing to release; a DTRefNum that names no open volume is kFPParamErr
+/// (netatalk looks the volume up; spectest FPCloseDT.c test201).
+pub fn close_dt(s: &mut Session, c: &CloseDt) -> AfpResult {
+    vol(s, c.dt_ref)?;
     Ok(Outcome::done())
 }
 
-/// netatalk `check_access(…, OPENACC_WR)`: the user may write the directory holding the
-/// object.
+/// netatalk `check_access(…, OPENACC_WR)` on its current directory: for a file the
+/// directory holding it, for a directory the directory itself (netatalk's `cname` moves
+/// into a directory it names). spectest FPRemoveComment.c test54: a read-only folder →
+/// kFPAccessDenied.
 fn check_write(r: &Resolved) -> AfpResult<()> {
-    rustix::fs::accessat(r.dir.fd(), ".", Access::WRITE_OK, AtFlags::EACCESS)
+    let is_dir = matches!(&r.stat, Ok(st) if sys::is_dir(st));
+    let name: &[u8] = if is_dir { &r.name } else { b"." };
+    rustix::fs::accessat(r.dir.fd(), name, Access::WRITE_OK, AtFlags::EACCESS)
         .map_err(|_| ResultCode::ACCESS_DENIED)
 }
 
@@ -73,7 +83,8 @@ pub fn add_comment(s: &mut Session, c: &AddComment) -> AfpResult {
     Ok(Outcome::done())
 }
 
-/// FPGetComment: the comment as a pstr; none → kFPItemNotFound.
+/// FPGetComment: the comment as a pstr (at most 128 bytes, as netatalk answers); none →
+/// kFPItemNotFound.
 pub fn get_comment(s: &mut Session, c: &GetComment) -> AfpResult {
     let ov = vol(s, c.dt_ref)?;
     let r = resolve(s, &ov, c.dir_id, &c.path)?;
@@ -85,6 +96,7 @@ pub fn get_comment(s: &mut Session, c: &GetComment) -> AfpResult {
     if text.is_empty() || text.len() > COMMENT_MAX {
         return Err(ResultCode::ITEM_NOT_FOUND);
     }
+    let text = &text[..text.len().min(COMMENT_REPLY_MAX)];
     let mut pstr = Vec::with_capacity(text.len() + 1);
     pstr.push(text.len() as u8);
     pstr.extend_from_slice(text);
