@@ -1502,3 +1502,113 @@ fn set_file_dir_parms_more() {
     c1.delete(v1, dir, "t230 file").unwrap();
     c1.delete(v1, dir, "").unwrap();
 }
+
+#[test]
+fn set_dir_parms_sequences() {
+    let mut t = two_users();
+    let v1 = t.v1;
+    // spectest FPCreateDir.c test26: a folder user 1 cannot enter still answers its
+    // parameters, by name and by its own ID.
+    let pdir = no_access_folder(&mut t, "test26 dir");
+    let c1 = &mut t.c1;
+    let bm = DirBitmap::LONG_NAME
+        | DirBitmap::PARENT_DIR_ID
+        | DirBitmap::NODE_ID
+        | DirBitmap::ACCESS_RIGHTS;
+    assert_eq!(
+        dir(c1, v1, ROOT, "test26 dir", bm).unwrap().node_id,
+        Some(pdir)
+    );
+    let en = c1.call(command::Enumerate {
+        volume_id: v1,
+        dir_id: ROOT,
+        file_bitmap: FileBitmap::LONG_NAME | FileBitmap::NODE_ID,
+        dir_bitmap: bm,
+        req_count: 100,
+        start_index: 1,
+        max_reply_size: 8000,
+        path: p(""),
+    });
+    assert_eq!(en.0, ResultCode::NO_ERR);
+    let d = dir(c1, v1, pdir, "", bm).unwrap();
+    assert_eq!((d.node_id, d.parent_id), (Some(pdir), Some(ROOT)));
+
+    // FPSetDirParms.c test82: every settable bit echoed back, on a folder and the root.
+    let all = DirBitmap::CREATE_DATE
+        | DirBitmap::BACKUP_DATE
+        | DirBitmap::MOD_DATE
+        | DirBitmap::ACCESS_RIGHTS
+        | DirBitmap::FINDER_INFO
+        | DirBitmap::OWNER_ID
+        | DirBitmap::GROUP_ID;
+    let d = c1.create_dir(v1, ROOT, "t82 test dir").unwrap();
+    for (did, path) in [(ROOT, "t82 test dir"), (ROOT, "")] {
+        let mut cur = dir(c1, v1, did, path, all).unwrap();
+        cur.access_rights = Some(AccessRights::from_bits_retain(
+            cur.access_rights.unwrap().bits() & 0x00FF_FFFF,
+        ));
+        assert_eq!(
+            set_dir(c1, v1, did, path, &cur),
+            ResultCode::NO_ERR,
+            "{path}"
+        );
+    }
+    // test193: the rights as read, user byte included: netatalk 0 (a Mac kFPParamErr).
+    let cur = dir(c1, v1, d, "", DirBitmap::ACCESS_RIGHTS).unwrap();
+    let r = set_dir(c1, v1, d, "", &cur);
+    assert!(
+        matches!(r, ResultCode::NO_ERR | ResultCode::PARAM_ERR),
+        "{r:?}"
+    );
+    // test84: DeleteInhibit on a folder: kFPObjectLocked until cleared.
+    let ni = DirParams {
+        attributes: Some(afp_proto::params::DirAttributes::from_bits_retain(0x8100)),
+        ..DirParams::default()
+    };
+    assert_eq!(
+        set_dir(c1, v1, ROOT, "t82 test dir", &ni),
+        ResultCode::NO_ERR
+    );
+    assert_eq!(
+        c1.delete(v1, ROOT, "t82 test dir"),
+        Err(ResultCode::OBJECT_LOCKED)
+    );
+    let ni = DirParams {
+        attributes: Some(afp_proto::params::DirAttributes::from_bits_retain(0x0100)),
+        ..DirParams::default()
+    };
+    assert_eq!(
+        set_dir(c1, v1, ROOT, "t82 test dir", &ni),
+        ResultCode::NO_ERR
+    );
+    // test189: folder parameters on a file: kFPObjectTypeErr.
+    c1.create_file(v1, d, "t189 file", false).unwrap();
+    let cur = dir(c1, v1, d, "", all).unwrap();
+    let cur = DirParams {
+        access_rights: Some(AccessRights::from_bits_retain(
+            cur.access_rights.unwrap().bits() & 0x00FF_FFFF,
+        )),
+        ..cur
+    };
+    assert_eq!(
+        set_dir(c1, v1, d, "t189 file", &cur),
+        ResultCode::OBJECT_TYPE_ERR
+    );
+    c1.delete(v1, d, "t189 file").unwrap();
+    c1.delete(v1, ROOT, "t82 test dir").unwrap();
+
+    // FPMoveAndRename.c test43: a folder moved with a new name into a sibling.
+    let d = c1.create_dir(v1, ROOT, "t43 dir").unwrap();
+    let d1 = c1.create_dir(v1, ROOT, "t43 subdir").unwrap();
+    let d2 = c1.create_dir(v1, d1, "t43 subdir").unwrap();
+    c1.move_and_rename(v1, d1, "t43 subdir", d, "", "t43 subdir")
+        .unwrap();
+    assert_eq!(did_of(c1, v1, d, "t43 subdir"), d2);
+    assert_eq!(
+        dir(c1, v1, d1, "t43 subdir", DirBitmap::NODE_ID).unwrap_err(),
+        ResultCode::OBJECT_NOT_FOUND
+    );
+    c1.delete(v1, d2, "").unwrap();
+    c1.delete(v1, d1, "").unwrap();
+    c1.delete(v1, d, "").unwrap();
+}
