@@ -1612,3 +1612,104 @@ fn set_dir_parms_sequences() {
     c1.delete(v1, d1, "").unwrap();
     c1.delete(v1, d, "").unwrap();
 }
+
+/// FPSetFileParms.c `afp_symlink`: a file holding the target path, typed slnk/rhap.
+fn afp_symlink(c: &mut AfpClient, vid: u16, target: &str, name: &str) {
+    c.create_file(vid, ROOT, name, false).unwrap();
+    write_file(c, vid, ROOT, name, target.as_bytes());
+    let mut fi = file(c, vid, ROOT, name, FileBitmap::FINDER_INFO)
+        .unwrap()
+        .finder_info
+        .unwrap();
+    fi.0[0..8].copy_from_slice(b"slnkrhap");
+    let set = FileParams {
+        finder_info: Some(fi),
+        ..FileParams::default()
+    };
+    assert_eq!(set_file(c, vid, ROOT, name, &set), ResultCode::NO_ERR);
+}
+
+#[test]
+fn set_file_parms_sequences() {
+    let mut t = two_users();
+    let (v1, v2) = (t.v1, t.v2);
+    let c1 = &mut t.c1;
+    // spectest FPSetFileParms.c test122: the parameters read while the resource fork is
+    // open (RAlreadyOpen set) are written back: netatalk 0 (a Mac kFPParamErr); without
+    // the attributes 0; bitmap 0xffff kFPBitmapErr; the fork stays exclusive.
+    let name = "t122 setfilparam open fork";
+    c1.create_file(v1, ROOT, name, false).unwrap();
+    let fork = c1
+        .open_fork(
+            v1,
+            ROOT,
+            name,
+            true,
+            AccessMode::READ | AccessMode::WRITE | AccessMode::DENY_READ | AccessMode::DENY_WRITE,
+            FileBitmap::empty(),
+        )
+        .unwrap()
+        .fork;
+    let bm = FileBitmap::ATTRIBUTES
+        | FileBitmap::FINDER_INFO
+        | FileBitmap::CREATE_DATE
+        | FileBitmap::BACKUP_DATE
+        | FileBitmap::MOD_DATE;
+    let cur = file(c1, v1, ROOT, name, bm).unwrap();
+    assert_ne!(cur.attributes.unwrap().bits() & 0x0010, 0, "RAlreadyOpen");
+    let r = set_file(c1, v1, ROOT, name, &cur);
+    assert!(
+        matches!(r, ResultCode::NO_ERR | ResultCode::PARAM_ERR),
+        "{r:?}"
+    );
+    let no_attr = FileParams {
+        attributes: None,
+        ..cur.clone()
+    };
+    assert_eq!(set_file(c1, v1, ROOT, name, &no_attr), ResultCode::NO_ERR);
+    let (r, _) = c1.call(command::SetFileParms {
+        volume_id: v1,
+        dir_id: ROOT,
+        bitmap: FileBitmap::from_bits_retain(0xffff),
+        path: p(name),
+        params: bytes::Bytes::from_static(&[0u8; 64]),
+    });
+    assert_eq!(r, ResultCode::BITMAP_ERR);
+    assert!(
+        c1.open_fork(v1, ROOT, name, true, AccessMode::READ, FileBitmap::empty())
+            .is_err()
+    );
+    c1.close_fork(fork).unwrap();
+    c1.delete(v1, ROOT, name).unwrap();
+
+    // test428: symlinks made by user 1 in the shared root: user 1 deletes one, user 2
+    // the other.
+    c1.create_file(v1, ROOT, "t428 dest", false).unwrap();
+    afp_symlink(c1, v1, "t428 dest", "t428 Symlink");
+    afp_symlink(c1, v1, "t428 dest", "t428 Symlink2");
+    c1.delete(v1, ROOT, "t428 Symlink").unwrap();
+    t.c2.delete(v2, ROOT, "t428 Symlink2").unwrap();
+    let c1 = &mut t.c1;
+    c1.delete(v1, ROOT, "t428 dest").unwrap();
+
+    // test429: the fork of a symlink reports the symlink's file ID.
+    c1.create_file(v1, ROOT, "t429 dest", false).unwrap();
+    afp_symlink(c1, v1, "t429 dest", "t429 Symlink");
+    let id = fid(c1, v1, ROOT, "t429 Symlink");
+    let f = c1
+        .open_fork(
+            v1,
+            ROOT,
+            "t429 Symlink",
+            false,
+            AccessMode::READ,
+            FileBitmap::empty(),
+        )
+        .unwrap()
+        .fork;
+    let fp = c1.get_fork_parms(f, FileBitmap::NODE_ID).unwrap();
+    assert_eq!(fp.node_id, Some(id));
+    c1.close_fork(f).unwrap();
+    c1.delete(v1, ROOT, "t429 dest").unwrap();
+    c1.delete(v1, ROOT, "t429 Symlink").unwrap();
+}
