@@ -1713,3 +1713,34 @@ fn set_file_parms_sequences() {
     c1.delete(v1, ROOT, "t429 dest").unwrap();
     c1.delete(v1, ROOT, "t429 Symlink").unwrap();
 }
+
+#[test]
+fn utf8_search_by_id() {
+    let (_srv, mut c, vid) = setup();
+    // spectest Utf8.c test181: a folder with a decomposed name is enumerated by its ID
+    // after the volume is closed and opened again.
+    let d = c.create_dir(vid, ROOT, "t181 folder").unwrap();
+    let d1 = c.create_dir(vid, d, "t181 donne\u{301}es").unwrap();
+    c.create_file(vid, d1, "t181 foo", false).unwrap();
+    c.close_vol(vid).unwrap();
+    let vid = c.open_volume("test1");
+    let r = c
+        .request(command::Enumerate {
+            volume_id: vid,
+            dir_id: d1,
+            file_bitmap: FileBitmap::LONG_NAME | FileBitmap::NODE_ID,
+            dir_bitmap: DirBitmap::LONG_NAME | DirBitmap::NODE_ID,
+            req_count: 10,
+            start_index: 1,
+            max_reply_size: 8000,
+            path: p(""),
+        })
+        .unwrap();
+    let command::Reply::Enumerate(r) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(r.entries.len(), 1);
+    c.delete(vid, d1, "t181 foo").unwrap();
+    c.delete(vid, d, "t181 donne\u{301}es").unwrap();
+    c.delete(vid, ROOT, "t181 folder").unwrap();
+}
