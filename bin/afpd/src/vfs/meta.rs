@@ -8,13 +8,16 @@
 //! `st_mtime`; backup date "never"; attributes 0 (Invisible for dot names when the volume
 //! sets `invisible dots`).
 
-use std::os::fd::BorrowedFd;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::OnceLock;
 
 use afp_proto::AfpDate;
 use cnid::appledouble::{FileDates, Metadata};
 use rustix::fs::{Stat, XattrFlags};
 
 use super::sys;
+use crate::rootsvc::RootService;
 
 /// The metadata attribute's name on Linux.
 pub const META_XATTR: &str = cnid::appledouble::METADATA_XATTR_LINUX;
@@ -60,10 +63,37 @@ pub struct Meta {
     pub md: Option<Metadata>,
 }
 
+/// The root service used to read metadata the user may not read (set once, by the first
+/// volume opened: [`set_root_reader`]).
+static ROOT_READER: OnceLock<RootService> = OnceLock::new();
+
+/// Lets [`read`] fall back to the root service when the user may not read an object's
+/// metadata (netatalk's `ad_metadata` retries as root on EACCES: a file whose owner took
+/// away every permission still shows, and enforces, its DeleteInhibit attribute; spectest
+/// FPSetFileDirParms.c test359).
+pub fn set_root_reader(root: &RootService) {
+    let _ = ROOT_READER.get_or_init(|| root.clone());
+}
+
+/// The metadata attribute as root, on the root service thread (read only).
+fn xattr_get_as_root(dir: BorrowedFd<'_>, name: &[u8]) -> Option<io::Result<Option<Vec<u8>>>> {
+    let root = ROOT_READER.get()?;
+    let fd = rustix::io::fcntl_dupfd_cloexec(dir, 0).ok()?;
+    let name = name.to_vec();
+    root.run(move || sys::xattr_get(fd.as_fd(), &name, META_XATTR))
+}
+
 /// Reads the metadata of `name` in `dir` ("." = `dir` itself). Missing, unreadable or
-/// malformed metadata reads as `None` (netatalk then uses its defaults too).
+/// malformed metadata reads as `None` (netatalk then uses its defaults too). Metadata the
+/// user may not read (EACCES) is read as root, as netatalk's `ad_metadata` does.
 pub fn read(dir: BorrowedFd<'_>, name: &[u8]) -> Meta {
-    let md = match sys::xattr_get(dir, name, META_XATTR) {
+    let mut got = sys::xattr_get(dir, name, META_XATTR);
+    if matches!(&got, Err(e) if sys::errno(e) == libc::EACCES)
+        && let Some(r) = xattr_get_as_root(dir, name)
+    {
+        got = r;
+    }
+    let md = match got {
         Ok(Some(bytes)) => match Metadata::decode(&bytes) {
             Ok(m) => Some(m),
             Err(e) => {
@@ -81,7 +111,7 @@ pub fn read(dir: BorrowedFd<'_>, name: &[u8]) -> Meta {
 }
 
 /// Writes the metadata of `name` in `dir`.
-pub fn write(dir: BorrowedFd<'_>, name: &[u8], md: &Metadata) -> std::io::Result<()> {
+pub fn write(dir: BorrowedFd<'_>, name: &[u8], md: &Metadata) -> io::Result<()> {
     sys::xattr_set(dir, name, META_XATTR, &md.to_bytes(), XattrFlags::empty())
 }
 

@@ -506,6 +506,7 @@ impl VolumeRegistry {
     /// has it open. A failure is logged once with the path and the OS error and answered
     /// kFPMiscErr.
     pub fn open(&self, cfg: &ResolvedVolume, root: &RootService) -> AfpResult<Arc<Volume>> {
+        super::meta::set_root_reader(root);
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(v) = inner.open.get(&cfg.path).and_then(Weak::upgrade) {
             return Ok(v);

@@ -30,17 +30,18 @@ pub(crate) fn create_error(e: &std::io::Error) -> ResultCode {
 }
 
 /// The mode for a new file or directory: `base` less the volume `umask`, plus `file perm` /
-/// `directory perm`; `None` when the process umask applies and nothing is added.
-fn new_mode(ov: &OpenVolume, dir: bool) -> (u32, bool) {
+/// `directory perm`. An unset `umask` is netatalk's default, 0: netatalk sets the process
+/// umask to its `umask` option (default 0000) after login, so new folders are 0777 and a
+/// second user may delete in them (spectest FPCreateDir.c test198 expects netatalk's 0,
+/// FPResolveID.c test362 a successful delete by the other user). The mode is applied with
+/// chmod after creation, as our process umask is the server's.
+fn new_mode(ov: &OpenVolume, dir: bool) -> u32 {
     let (base, extra) = if dir {
         (0o777, ov.cfg.directory_perm)
     } else {
         (0o666, ov.cfg.file_perm)
     };
-    match ov.cfg.umask {
-        Some(u) => ((base & !u) | extra, true),
-        None => (base | extra, extra != 0),
-    }
+    (base & !ov.cfg.umask.unwrap_or(0)) | extra
 }
 
 /// Writes netatalk's metadata for a new object (dates from its mtime, the CNID cached),
@@ -90,7 +91,7 @@ pub fn create_file(s: &mut Session, c: &CreateFile) -> AfpResult {
             init_metadata(&ov, dirfd, &r.name, &st, id);
         }
         Err(libc::ENOENT) => {
-            let (mode, chmod) = new_mode(&ov, false);
+            let mode = new_mode(&ov, false);
             let fd = sys::open_at(
                 dirfd,
                 &r.name,
@@ -98,9 +99,7 @@ pub fn create_file(s: &mut Session, c: &CreateFile) -> AfpResult {
                 mode,
             )
             .map_err(|e| create_error(&e))?;
-            if chmod {
-                let _ = rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode));
-            }
+            let _ = rustix::fs::fchmod(&fd, rustix::fs::Mode::from_raw_mode(mode));
             let st = sys::fstat(fd.as_fd()).map_err(|_| ResultCode::MISC_ERR)?;
             let kind = Kind::File;
             let dev = ov.vol.cnid_dev(st.st_dev);
@@ -128,12 +127,14 @@ pub fn create_dir(s: &mut Session, c: &CreateDir) -> AfpResult {
         Err(e) => return Err(create_error(&std::io::Error::from_raw_os_error(e))),
     }
     let dirfd = r.dir.fd();
-    let (mode, chmod) = new_mode(&ov, true);
+    let mode = new_mode(&ov, true);
     sys::mkdir_at(dirfd, &r.name, mode).map_err(|e| create_error(&e))?;
-    if chmod {
-        let _ = sys::chmod_at(dirfd, &r.name, mode);
+    let mut st = sys::stat_at(dirfd, &r.name).map_err(|_| ResultCode::MISC_ERR)?;
+    // The set-group-ID bit a folder inherits from its parent stays.
+    let want = mode | (st.st_mode & libc::S_ISGID);
+    if st.st_mode & 0o7777 != want && sys::chmod_at(dirfd, &r.name, want).is_ok() {
+        st = sys::stat_at(dirfd, &r.name).map_err(|_| ResultCode::MISC_ERR)?;
     }
-    let st = sys::stat_at(dirfd, &r.name).map_err(|_| ResultCode::MISC_ERR)?;
     let did = ov.vol.dir_id(&r.dir, &r.name, &st)?;
     init_metadata(&ov, dirfd, &r.name, &st, did);
     let mut b = BytesMut::new();
