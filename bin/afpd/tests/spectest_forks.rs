@@ -500,3 +500,337 @@ fn copy_file_against_open_forks() {
     );
     c.close_fork(f).unwrap();
 }
+
+#[allow(clippy::too_many_arguments)]
+fn copy_to(
+    c: &mut AfpClient,
+    svol: u16,
+    sdir: u32,
+    src: &str,
+    dvol: u16,
+    ddir: u32,
+    dpath: &str,
+    new_name: &str,
+) -> ResultCode {
+    c.call(command::CopyFile {
+        src_volume_id: svol,
+        src_dir_id: sdir,
+        dst_volume_id: dvol,
+        dst_dir_id: ddir,
+        src_path: common::client::utf8(src),
+        dst_path: common::client::utf8(dpath),
+        new_name: common::client::utf8(new_name),
+    })
+    .0
+}
+
+fn lengths(c: &mut AfpClient, vol: u16, dir: u32, name: &str) -> (u32, u32) {
+    let r = c
+        .get_file_dir_parms(
+            vol,
+            dir,
+            name,
+            FileBitmap::UTF8_NAME
+                | FileBitmap::PARENT_DIR_ID
+                | FileBitmap::NODE_ID
+                | FileBitmap::ATTRIBUTES
+                | FileBitmap::RSRC_FORK_LEN
+                | FileBitmap::DATA_FORK_LEN,
+            DirBitmap::empty(),
+        )
+        .unwrap();
+    match r.params {
+        FileDirParams::File(p) => (p.data_fork_len.unwrap(), p.rsrc_fork_len.unwrap()),
+        FileDirParams::Dir(_) => panic!("{name} is a directory"),
+    }
+}
+
+/// FPCopyFile.c test407 / test409 (`test_data`: a 400-byte data fork and a 300-byte
+/// resource fork grown by FPSetForkParms and written at 0, copied within a volume and
+/// between two volumes and back, both forks intact), test401 / test403 (a 0444 source in
+/// a 0770 folder copies, and the copy keeps r--r--r--), test414 (a destination path that
+/// is a file: kFPObjectTypeErr; a missing one: kFPObjectNotFound), test416 (extended
+/// attributes are copied), test315 (sparse 64 MiB and 129 MiB sources).
+#[test]
+fn copy_file_forks_privileges_and_destinations() {
+    let srv = TestServer::builder()
+        .volume("test1")
+        .volume("test2")
+        .start();
+    let mut c = srv.login();
+    let vol = c.open_volume("test1");
+    let vol2 = c.open_volume("test2");
+    for (t, dvol) in [("t409", vol), ("t407", vol2)] {
+        let name = format!("{t} file.pdf");
+        let name1 = format!("new {t} file.pdf");
+        c.create_file(vol, DIR_ROOT, &name, false).unwrap();
+        let f = open(&mut c, vol, &name, false, R | W).unwrap();
+        assert_eq!(set_len32(&mut c, f, false, 400), ResultCode::NO_ERR);
+        c.write(f, 0, Bytes::from_static(b"Data fork")).unwrap();
+        c.close_fork(f).unwrap();
+        let f = open(&mut c, vol, &name, true, R | W).unwrap();
+        assert_eq!(set_len32(&mut c, f, true, 300), ResultCode::NO_ERR);
+        c.write(f, 0, Bytes::from_static(b"Resource fork")).unwrap();
+        c.close_fork(f).unwrap();
+        let check = |c: &mut AfpClient, v: u16, n: &str| {
+            assert_eq!(lengths(c, v, DIR_ROOT, n), (400, 300), "{t} {n}");
+            let f = open(c, v, n, false, R | W).unwrap();
+            assert_eq!(c.read(f, 0, 9).1.as_ref(), b"Data fork");
+            c.close_fork(f).unwrap();
+            let f = open(c, v, n, true, R | W).unwrap();
+            assert_eq!(c.read(f, 0, 13).1.as_ref(), b"Resource fork");
+            c.close_fork(f).unwrap();
+        };
+        assert_eq!(
+            copy_to(&mut c, vol, DIR_ROOT, &name, dvol, DIR_ROOT, "", &name1),
+            ResultCode::NO_ERR,
+            "{t}"
+        );
+        check(&mut c, dvol, &name1);
+        c.delete(vol, DIR_ROOT, &name).unwrap();
+        assert_eq!(
+            copy_to(&mut c, dvol, DIR_ROOT, &name1, vol, DIR_ROOT, "", &name),
+            ResultCode::NO_ERR,
+            "{t} back"
+        );
+        check(&mut c, vol, &name);
+        c.delete(dvol, DIR_ROOT, &name1).unwrap();
+        c.delete(vol, DIR_ROOT, &name).unwrap();
+    }
+
+    // test401 / test403.
+    use std::os::unix::fs::PermissionsExt;
+    let root = srv.volume_path("test1").to_path_buf();
+    let dir = c.create_dir(vol, DIR_ROOT, "t401 dir").unwrap();
+    std::fs::set_permissions(root.join("t401 dir"), PermissionsExt::from_mode(0o770)).unwrap();
+    c.create_file(vol, dir, "t401 file.pdf", false).unwrap();
+    let f = c.open_data_rw(vol, dir, "t401 file.pdf").unwrap();
+    assert_eq!(set_len32(&mut c, f, false, 400), ResultCode::NO_ERR);
+    c.close_fork(f).unwrap();
+    let f = c
+        .open_fork(vol, dir, "t401 file.pdf", true, R | W, FileBitmap::empty())
+        .unwrap()
+        .fork;
+    assert_eq!(set_len32(&mut c, f, true, 300), ResultCode::NO_ERR);
+    c.close_fork(f).unwrap();
+    std::fs::set_permissions(
+        root.join("t401 dir/t401 file.pdf"),
+        PermissionsExt::from_mode(0o444),
+    )
+    .unwrap();
+    lengths(&mut c, vol, dir, "t401 file.pdf");
+    assert_eq!(
+        copy_to(
+            &mut c,
+            vol,
+            dir,
+            "t401 file.pdf",
+            vol,
+            dir,
+            "",
+            "new t401 file.pdf"
+        ),
+        ResultCode::NO_ERR
+    );
+    assert_eq!(lengths(&mut c, vol, dir, "new t401 file.pdf"), (400, 300));
+    let r = c
+        .get_file_dir_parms(
+            vol,
+            dir,
+            "new t401 file.pdf",
+            FileBitmap::UNIX_PRIVS,
+            DirBitmap::empty(),
+        )
+        .unwrap();
+    match r.params {
+        FileDirParams::File(p) => {
+            assert_eq!(p.unix_privs.unwrap().permissions & 0o444, 0o444, "test403")
+        }
+        FileDirParams::Dir(_) => panic!(),
+    }
+
+    // test414.
+    c.create_file(vol, DIR_ROOT, "t414 old file name", false)
+        .unwrap();
+    assert_eq!(
+        copy_to(
+            &mut c,
+            vol,
+            DIR_ROOT,
+            "t414 old file name",
+            vol,
+            DIR_ROOT,
+            "t414 old file name",
+            "t414 new file name"
+        ),
+        ResultCode::OBJECT_TYPE_ERR
+    );
+    assert_eq!(
+        copy_to(
+            &mut c,
+            vol,
+            DIR_ROOT,
+            "t414 old file name",
+            vol,
+            DIR_ROOT,
+            "t414 dir",
+            "t414 new file name"
+        ),
+        ResultCode::OBJECT_NOT_FOUND
+    );
+    let d414 = c.create_dir(vol, DIR_ROOT, "t414 dir").unwrap();
+    assert_eq!(
+        copy_to(
+            &mut c,
+            vol,
+            DIR_ROOT,
+            "t414 old file name",
+            vol,
+            DIR_ROOT,
+            "t414 dir",
+            "t414 new file name"
+        ),
+        ResultCode::NO_ERR
+    );
+    c.delete(vol, d414, "t414 new file name").unwrap();
+
+    // test416.
+    c.create_file(vol, DIR_ROOT, "test416_file", false).unwrap();
+    c.set_ext_attr(
+        vol,
+        DIR_ROOT,
+        "test416_file",
+        "test416_attribute",
+        b"test416_data",
+        command::ExtAttrBitmap::CREATE,
+    )
+    .unwrap();
+    assert_eq!(
+        copy(&mut c, vol, "test416_file", "test416 new file"),
+        ResultCode::NO_ERR
+    );
+    c.list_ext_attrs(vol, DIR_ROOT, "test416_file", 4096)
+        .unwrap();
+    for n in ["test416_file", "test416 new file"] {
+        let d = c
+            .get_ext_attr(vol, DIR_ROOT, n, "test416_attribute", 4096)
+            .unwrap();
+        assert_eq!(d.data.as_ref(), b"test416_data", "{n}");
+    }
+    let (code, _) = c.call(command::RemoveExtAttr {
+        volume_id: vol,
+        dir_id: DIR_ROOT,
+        bitmap: command::ExtAttrBitmap::empty(),
+        path: common::client::utf8("test416 new file"),
+        name: Bytes::from_static(b"test416_attribute"),
+    });
+    assert_eq!(code, ResultCode::NO_ERR);
+
+    // test315: sparse sources of 64 MiB and 129 MiB.
+    c.create_file(vol, DIR_ROOT, "t315 old file name", false)
+        .unwrap();
+    for mib in [64u32, 129] {
+        let f = c.open_data_rw(vol, DIR_ROOT, "t315 old file name").unwrap();
+        assert_eq!(set_len32(&mut c, f, false, mib << 20), ResultCode::NO_ERR);
+        c.close_fork(f).unwrap();
+        assert_eq!(
+            copy(&mut c, vol, "t315 old file name", "t315 new file name"),
+            ResultCode::NO_ERR,
+            "{mib} MiB"
+        );
+        assert_eq!(
+            lengths(&mut c, vol, DIR_ROOT, "t315 new file name").0,
+            mib << 20
+        );
+        c.delete(vol, DIR_ROOT, "t315 new file name").unwrap();
+    }
+}
+
+/// FPCopyFile.c test71 / test424 with `no_access_folder` (a folder of the second user
+/// with access rights owner read+search only): a source path naming it is
+/// kFPObjectTypeErr (twice, the second time with it cached), a destination path naming it
+/// kFPAccessDenied; a deleted source or destination directory ID is kFPObjectNotFound.
+#[test]
+fn copy_file_with_a_no_access_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let srv = TestServer::builder()
+        .volume("test1")
+        .generated_account(&[])
+        .start();
+    let mut c = srv.login();
+    let mut c2 = srv.login_as(1);
+    let vol = c.open_volume("test1");
+    let vol2 = c2.open_volume("test1");
+    // As in the suite's setup, both users may write the volume root.
+    std::fs::set_permissions(srv.volume_path("test1"), PermissionsExt::from_mode(0o777)).unwrap();
+    let ndir = "t424 no access";
+    let nd = c2.create_dir(vol2, DIR_ROOT, ndir).unwrap();
+    std::fs::set_permissions(
+        srv.volume_path("test1").join(ndir),
+        PermissionsExt::from_mode(0o500),
+    )
+    .unwrap();
+    if common::server::is_root() {
+        // The first user really cannot create in it.
+        assert!(c.create_dir(vol, nd, ndir).is_err());
+    }
+    let gone = c.create_dir(vol, DIR_ROOT, "t71 dir").unwrap();
+    c.delete(vol, DIR_ROOT, "t71 dir").unwrap();
+    assert_eq!(
+        copy_to(&mut c, vol, gone, "t71 Copy file", vol, DIR_ROOT, "", "x"),
+        ResultCode::OBJECT_NOT_FOUND
+    );
+    c.close_vol(vol).unwrap();
+    let vol = c.open_volume("test1");
+    for _ in 0..2 {
+        assert_eq!(
+            copy_to(
+                &mut c,
+                vol,
+                DIR_ROOT,
+                ndir,
+                vol,
+                DIR_ROOT,
+                "",
+                "t71 new file name"
+            ),
+            ResultCode::OBJECT_TYPE_ERR
+        );
+    }
+    c.create_file(vol, DIR_ROOT, "t424 Copy file", false)
+        .unwrap();
+    if common::server::is_root() {
+        assert_eq!(
+            copy_to(
+                &mut c,
+                vol,
+                DIR_ROOT,
+                "t424 Copy file",
+                vol,
+                DIR_ROOT,
+                ndir,
+                "t424 new file name"
+            ),
+            ResultCode::ACCESS_DENIED
+        );
+    }
+    assert_eq!(
+        copy_to(&mut c, vol, DIR_ROOT, "t424 Copy file", vol, gone, "", "x"),
+        ResultCode::OBJECT_NOT_FOUND
+    );
+    let d = c.create_dir(vol, DIR_ROOT, "t424 dir").unwrap();
+    assert_eq!(
+        copy_to(
+            &mut c,
+            vol,
+            DIR_ROOT,
+            "t424 Copy file",
+            vol,
+            DIR_ROOT,
+            "t424 dir",
+            "t424 new file name"
+        ),
+        ResultCode::NO_ERR
+    );
+    c.delete(vol, d, "t424 new file name").unwrap();
+}
