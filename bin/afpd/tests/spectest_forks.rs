@@ -258,14 +258,11 @@ fn read_speed_bitmaps() {
             FileBitmap::from_bits_retain(0x342),
         )
         .unwrap();
-    match r.params {
-        p => {
-            assert_eq!(p.parent_id, Some(dir));
-            assert_eq!(p.data_fork_len, Some(0));
-            assert!(p.node_id.is_some());
-            assert!(p.long_name.is_some());
-        }
-    }
+    let p = &r.params;
+    assert_eq!(p.parent_id, Some(dir));
+    assert_eq!(p.data_fork_len, Some(0));
+    assert!(p.node_id.is_some());
+    assert!(p.long_name.is_some());
     let fork = r.fork;
     let p = c
         .get_fork_parms(fork, FileBitmap::from_bits_retain(0x242))
