@@ -831,3 +831,41 @@ fn copy_file_with_a_no_access_folder() {
     );
     c.delete(vol, d, "t424 new file name").unwrap();
 }
+
+/// FPSetForkParms.c test62 sends `FPSetForkParam(fork, 1 << FILPBIT_ATTR, 0)`: the suite
+/// always sends a 4-byte length (8 with a 64-bit length bit). netatalk reads that length
+/// first — a short block or a negative length is kFPParamErr — and rejects a bitmap that is
+/// not exactly one length bit only then (kFPBitmapErr). Old answer for a negative length
+/// with a non-length bitmap: kFPBitmapErr; netatalk: kFPParamErr.
+#[test]
+fn set_fork_parms_reads_the_length_before_the_bitmap_check() {
+    let srv = TestServer::builder().volume("test1").start();
+    let mut c = srv.login();
+    let vol = c.open_volume("test1");
+    c.create_file(vol, DIR_ROOT, "test62 SetForkParams Errors", false)
+        .unwrap();
+    let f = open(&mut c, vol, "test62 SetForkParams Errors", false, R | W).unwrap();
+    let mut set = |bitmap: u16, params: &[u8]| {
+        c.call(command::SetForkParms {
+            fork: f,
+            bitmap: FileBitmap::from_bits_retain(bitmap),
+            params: Bytes::copy_from_slice(params),
+        })
+        .0
+    };
+    // test62.
+    assert_eq!(set(0x0001, &0u32.to_be_bytes()), ResultCode::BITMAP_ERR);
+    assert_eq!(set(0x0001, &(-2i32).to_be_bytes()), ResultCode::PARAM_ERR);
+    assert_eq!(set(0x0208, &(-2i32).to_be_bytes()), ResultCode::PARAM_ERR);
+    assert_eq!(set(0x0208, &100u32.to_be_bytes()), ResultCode::BITMAP_ERR);
+    assert_eq!(set(0x0a00, &100u64.to_be_bytes()), ResultCode::BITMAP_ERR);
+    assert_eq!(set(0x0a00, &100u32.to_be_bytes()), ResultCode::PARAM_ERR);
+    assert_eq!(set(0x0000, &[]), ResultCode::PARAM_ERR);
+    assert_eq!(set(0x0000, &0u32.to_be_bytes()), ResultCode::BITMAP_ERR);
+    // The other fork's length bit is still kFPBitmapErr whatever follows.
+    assert_eq!(set(0x0400, &(-2i32).to_be_bytes()), ResultCode::BITMAP_ERR);
+    assert_eq!(set(0x0200, &100u32.to_be_bytes()), ResultCode::NO_ERR);
+    let p = c.get_fork_parms(f, FileBitmap::DATA_FORK_LEN).unwrap();
+    assert_eq!(p.data_fork_len, Some(100));
+    c.close_fork(f).unwrap();
+}
