@@ -140,8 +140,14 @@ fn set_fork_parms_errors() {
         ),
         ResultCode::BITMAP_ERR
     );
+    // netatalk reads the (4-byte) length before it checks the bitmap: an empty block is
+    // kFPParamErr, an empty bitmap with a length kFPBitmapErr.
     assert_eq!(
         set(&mut c, d, FileBitmap::empty(), &[]),
+        ResultCode::PARAM_ERR
+    );
+    assert_eq!(
+        set(&mut c, d, FileBitmap::empty(), &[0; 4]),
         ResultCode::BITMAP_ERR
     );
     // A record too short for the bit.

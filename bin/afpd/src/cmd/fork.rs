@@ -357,15 +357,10 @@ fn set_fork_parms(s: &mut Session, r: &SetForkParms) -> AfpResult {
     if r.bitmap.intersects(ext) && !version.is_afp3() {
         return Err(ResultCode::BITMAP_ERR);
     }
-    // "FPSetForkParms sets only the open fork's length (exactly one length bit)."
-    let wide = if r.bitmap == FileBitmap::DATA_FORK_LEN || r.bitmap == FileBitmap::RSRC_FORK_LEN {
-        false
-    } else if r.bitmap == FileBitmap::EXT_DATA_FORK_LEN || r.bitmap == FileBitmap::EXT_RSRC_FORK_LEN
-    {
-        true
-    } else {
-        return Err(ResultCode::BITMAP_ERR);
-    };
+    // netatalk `afp_setforkparams` reads a 64-bit length when a 64-bit length bit is set
+    // and a sign-extended 32-bit one otherwise, rejects a short block and a negative
+    // length (kFPParamErr), and only then insists on exactly one length bit.
+    let wide = r.bitmap.intersects(ext);
     let size: i64 = if wide {
         let b: [u8; 8] = r
             .params
@@ -379,11 +374,21 @@ fn set_fork_parms(s: &mut Session, r: &SetForkParms) -> AfpResult {
             .get(..4)
             .and_then(|b| b.try_into().ok())
             .ok_or(ResultCode::PARAM_ERR)?;
-        // netatalk sign-extends the 32-bit length.
         i64::from(i32::from_be_bytes(b))
     };
     // spec §5.8: "kFPParamErr (negative)".
     let size = u64::try_from(size).map_err(|_| ResultCode::PARAM_ERR)?;
+    // "FPSetForkParms sets only the open fork's length (exactly one length bit)."
+    if ![
+        FileBitmap::DATA_FORK_LEN,
+        FileBitmap::RSRC_FORK_LEN,
+        FileBitmap::EXT_DATA_FORK_LEN,
+        FileBitmap::EXT_RSRC_FORK_LEN,
+    ]
+    .contains(&r.bitmap)
+    {
+        return Err(ResultCode::BITMAP_ERR);
+    }
     let old = f.io.len().map_err(|e| write_error(&e))?;
     if size < old {
         // spec §5.8: "kFPLockErr (truncating a range locked by someone else)".
