@@ -869,3 +869,57 @@ fn set_fork_parms_reads_the_length_before_the_bitmap_check() {
     assert_eq!(p.data_fork_len, Some(100));
     c.close_fork(f).unwrap();
 }
+
+/// FPOpenFork.c test81/test367, FPByteRangeLock.c test366/test410/test606: the suite's
+/// second user opens, for writing, files the first user just created — and their resource
+/// forks. netatalk runs with umask 0 unless the volume sets one, so new files are 0666 and
+/// their `._` sidecars take the data fork's mode; the server's own process umask (022 here)
+/// must narrow neither. Likewise a server-side copy.
+#[test]
+fn second_user_writes_what_the_first_created() {
+    let srv = TestServer::builder()
+        .volume("test1")
+        .generated_account(&[])
+        .start();
+    let mut c1 = srv.login();
+    let mut c2 = srv.login_as(1);
+    let v1 = c1.open_volume("test1");
+    let v2 = c2.open_volume("test1");
+    c1.create_file(v1, DIR_ROOT, "t81 shared", false).unwrap();
+    // The first user writes both forks, creating the resource fork's sidecar.
+    let d = open(&mut c1, v1, "t81 shared", false, R | W).unwrap();
+    c1.write_all(d, 0, b"data").unwrap();
+    c1.close_fork(d).unwrap();
+    let r = open(&mut c1, v1, "t81 shared", true, R | W).unwrap();
+    c1.write_all(r, 0, b"rsrc").unwrap();
+    c1.close_fork(r).unwrap();
+    let copied = c1
+        .call(command::CopyFile {
+            src_volume_id: v1,
+            src_dir_id: DIR_ROOT,
+            dst_volume_id: v1,
+            dst_dir_id: DIR_ROOT,
+            src_path: common::client::utf8("t81 shared"),
+            dst_path: common::client::utf8(""),
+            new_name: common::client::utf8("t81 copy"),
+        })
+        .0;
+    assert_eq!(copied, ResultCode::NO_ERR);
+    for name in ["t81 shared", "t81 copy"] {
+        for rsrc in [false, true] {
+            let f = open(&mut c2, v2, name, rsrc, R | W)
+                .unwrap_or_else(|e| panic!("{name} rsrc={rsrc}: {e:?}"));
+            c2.write_all(f, 4, b"more").unwrap();
+            c2.close_fork(f).unwrap();
+        }
+    }
+    let root = srv.volume_path("test1");
+    for name in ["t81 shared", "t81 copy"] {
+        let mode = std::fs::metadata(root.join(name)).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o666,
+            "{name}"
+        );
+    }
+}

@@ -176,6 +176,12 @@ pub fn open_rsrc(
     if !md.is_file() {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
+    if how.create && md.len() == 0 {
+        // A new sidecar gets the data fork's mode exactly (netatalk runs with umask 0), so
+        // whoever may write the data fork may write the resource fork; the server's own
+        // process umask must not narrow it. Best effort: only the owner may chmod.
+        let _ = rustix::fs::fchmod(&file, rustix::fs::Mode::from_raw_mode(how.mode & 0o7777));
+    }
     if md.len() > 0
         && let Some((h, len_field)) = read_header(&file, md.len())?
         && let Some(off) = h.resource_fork_offset

@@ -248,6 +248,12 @@ fn copy_into(
         mode,
     )
     .map_err(|e| create_err(&e))?;
+    // The copy's mode is not narrowed by the server's process umask, only by the volume's
+    // (netatalk runs with umask 0 by default), as for FPCreateFile.
+    let _ = rustix::fs::fchmod(
+        &out,
+        rustix::fs::Mode::from_raw_mode(mode & !dov.cfg.umask.unwrap_or(0)),
+    );
     let cleanup = |code: ResultCode| {
         let _ = sys::unlink_at(dst.fd(), disk, false);
         let _ = rsrc::remove_sidecar(dst.fd(), disk);
