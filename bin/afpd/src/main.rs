@@ -344,7 +344,10 @@ fn demo(
          \n\
          [{volume}]\n\
          path = {path}\n\
-         time machine = yes\n",
+         time machine = yes\n\
+         # netatalk's default umask is 0 (new files 0666, folders 0777); a one-person share\n\
+         # keeps them private to its owner's group.\n\
+         umask = 0022\n",
         conf = conf.display(),
         path = dir.display(),
     );
