@@ -412,6 +412,11 @@ impl TestServer {
         self.child.as_ref().expect("server not running").id()
     }
 
+    /// The server's log file.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
         let mut s = String::new();
