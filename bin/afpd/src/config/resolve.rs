@@ -50,7 +50,7 @@ pub struct ResolvedVolume {
     pub file_perm: u32,
     /// `directory perm` (0 = none).
     pub directory_perm: u32,
-    /// `umask`; `None`: the process umask.
+    /// `umask`; `None` (not set) means netatalk's default, 0: new files 0666, folders 0777.
     pub umask: Option<u32>,
     /// `ea` (default `auto`).
     pub ea: EaMode,
