@@ -11,42 +11,11 @@ use afp_proto::command::{self, ExtAttrBitmap};
 use afp_proto::params::{AccessRights, DirBitmap, DirParams, FileBitmap, FileParams, UnixPrivs};
 use bytes::Bytes;
 use catalog_common::*;
-use common::{AfpClient, TestGroup, TestServer, chmod, chown, require_root};
-
-struct Two {
-    srv: TestServer,
-    _group: TestGroup,
-    c1: AfpClient,
-    v1: u16,
-    c2: AfpClient,
-    v2: u16,
-}
+use common::AfpClient;
+use common::TwoUsers as Two;
 
 fn two_users() -> Two {
-    require_root("the two-user permission tests");
-    let group = TestGroup::create();
-    let srv = TestServer::builder()
-        .no_default_account()
-        .generated_account(&[&group.name])
-        .generated_account(&[&group.name])
-        .volume("test1")
-        .volume_option("test1", "valid users", &format!("@{}", group.name))
-        .start();
-    let vol = srv.volume_path("test1");
-    chown(vol, srv.accounts()[0].uid(), group.gid);
-    chmod(vol, 0o2775);
-    let mut c1 = srv.login_as(0);
-    let v1 = c1.open_volume("test1");
-    let mut c2 = srv.login_as(1);
-    let v2 = c2.open_volume("test1");
-    Two {
-        srv,
-        _group: group,
-        c1,
-        v1,
-        c2,
-        v2,
-    }
+    common::two_users("the two-user permission tests")
 }
 
 fn unix_privs_dir(c: &mut AfpClient, vid: u16, did: u32, path: &str, mode: u32) -> ResultCode {

@@ -11,7 +11,8 @@ use afp_proto::params::{DirBitmap, FileBitmap, UnixPrivs, VolumeBitmap};
 use afp_proto::{AfpVersion, ResultCode};
 use bytes::Bytes;
 use catalog_common::*;
-use common::{AfpClient, TestGroup, TestServer, chmod, chown, require_root};
+use common::TwoUsers as Two;
+use common::{AfpClient, TestServer};
 
 /// The FPLogin block netatalk's test client (`AFPopenLogin`) sends: no pad after the
 /// command byte, version and UAM as pascal strings, the user name, a pad byte when the
@@ -250,42 +251,10 @@ fn comment_calls_with_bad_paths() {
     }
 }
 
-struct Two {
-    _srv: TestServer,
-    _group: TestGroup,
-    c1: AfpClient,
-    v1: u16,
-    c2: AfpClient,
-    v2: u16,
-}
-
 /// The conformance suite's setup: two users in a common group, the volume owned by the
 /// first with mode 2775.
 fn two_users() -> Two {
-    require_root("the two-user comment tests");
-    let group = TestGroup::create();
-    let srv = TestServer::builder()
-        .no_default_account()
-        .generated_account(&[&group.name])
-        .generated_account(&[&group.name])
-        .volume("test1")
-        .volume_option("test1", "valid users", &format!("@{}", group.name))
-        .start();
-    let vol = srv.volume_path("test1");
-    chown(vol, srv.accounts()[0].uid(), group.gid);
-    chmod(vol, 0o2775);
-    let mut c1 = srv.login_as(0);
-    let v1 = c1.open_volume("test1");
-    let mut c2 = srv.login_as(1);
-    let v2 = c2.open_volume("test1");
-    Two {
-        _srv: srv,
-        _group: group,
-        c1,
-        v1,
-        c2,
-        v2,
-    }
+    common::two_users("the two-user comment tests")
 }
 
 /// Sets a directory's mode through AFP (as the spectest helpers do as the second user).

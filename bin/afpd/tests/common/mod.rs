@@ -25,8 +25,10 @@
 
 pub mod client;
 pub mod server;
+pub mod two;
 pub mod users;
 
 pub use client::{AfpClient, ClientError, DIR_ROOT, DIR_ROOT_PARENT};
 pub use server::{Account, ServerBuilder, TestServer};
+pub use two::{TwoUsers, two_users};
 pub use users::*;
