@@ -52,14 +52,26 @@ fn enumerate(c: &mut common::AfpClient, vid: u16, did: u32) -> ResultCode {
 #[test]
 fn dircache_attack() {
     let mut t = two_users();
-    let (v1, v2) = (t.v1, t.v2);
+    let v1 = t.v1;
+    // Each test opens the volume on the second connection (already open: same ID, no
+    // error) and closes it at its end.
+    let open2 = |t: &mut Two| {
+        let v2 = t.c2.open_volume("test1");
+        assert_eq!(v2, t.v2);
+        v2
+    };
 
     // test500/test501/test503: move subdir1 into subdir2 under a new name (user 2); user 1
     // enumerates the new parent, then stats the moved dir by name and by its own ID.
     for n in [500, 501, 503] {
+        let v2 = open2(&mut t);
         let dir_id = t.c1.create_dir(v1, ROOT, &format!("t{n} dir")).unwrap();
-        let sub1 = t.c1.create_dir(v1, dir_id, &format!("t{n} subdir1")).unwrap();
-        let sub2 = t.c1.create_dir(v1, dir_id, &format!("t{n} subdir2")).unwrap();
+        let sub1 =
+            t.c1.create_dir(v1, dir_id, &format!("t{n} subdir1"))
+                .unwrap();
+        let sub2 =
+            t.c1.create_dir(v1, dir_id, &format!("t{n} subdir2"))
+                .unwrap();
         let renamed = format!("t{n} renamedsubdir1");
         assert_eq!(
             t.c2.move_and_rename(v2, dir_id, &format!("t{n} subdir1"), sub2, "", &renamed),
@@ -73,12 +85,14 @@ fn dircache_attack() {
         assert_eq!(by_name, (sub1, renamed.clone().into_bytes()), "test{n}");
         let by_id = did_and_name(&mut t.c1, v1, sub1, "");
         assert_eq!(by_id, (sub1, renamed.into_bytes()), "test{n}");
+        assert_eq!(t.c2.close_vol(v2), Ok(()));
         assert_eq!(t.c1.delete(v1, sub1, ""), Ok(()));
         assert_eq!(t.c1.delete(v1, sub2, ""), Ok(()));
         assert_eq!(t.c1.delete(v1, dir_id, ""), Ok(()));
     }
 
     // test502: the moved dir holds a file; user 1 enumerates it by its old ID.
+    let v2 = open2(&mut t);
     let dir_id = t.c1.create_dir(v1, ROOT, "t502 dir").unwrap();
     let sub1 = t.c1.create_dir(v1, dir_id, "t502 subdir1").unwrap();
     t.c1.create_file(v1, sub1, "file1", false).unwrap();
@@ -92,6 +106,7 @@ fn dircache_attack() {
         did_and_name(&mut t.c1, v1, sub1, ""),
         (sub1, b"t502 renamedsubdir1".to_vec())
     );
+    assert_eq!(t.c2.close_vol(v2), Ok(()));
     assert_eq!(t.c1.delete(v1, sub1, "file1"), Ok(()));
     for d in [sub1, sub2, dir_id] {
         assert_eq!(t.c1.delete(v1, d, ""), Ok(()));
@@ -99,13 +114,21 @@ fn dircache_attack() {
 
     // test504: rename the top of dir/subdir1/subdir2/file1; the file keeps its CNID when
     // looked up through subdir2's ID.
+    let v2 = open2(&mut t);
     let dir_id = t.c1.create_dir(v1, ROOT, "t504 dir").unwrap();
     let sub1 = t.c1.create_dir(v1, dir_id, "t504 subdir1").unwrap();
     let sub2 = t.c1.create_dir(v1, sub1, "t504 subdir2").unwrap();
     t.c1.create_file(v1, sub2, "file1", false).unwrap();
     let file_id = fid(&mut t.c1, v1, sub2, "file1");
     assert_eq!(
-        t.c2.move_and_rename(v2, dir_id, "t504 subdir1", dir_id, "", "t504 renamedsubdir1"),
+        t.c2.move_and_rename(
+            v2,
+            dir_id,
+            "t504 subdir1",
+            dir_id,
+            "",
+            "t504 renamedsubdir1"
+        ),
         Ok(())
     );
     assert_eq!(fid(&mut t.c1, v1, sub2, "file1"), file_id);
@@ -119,6 +142,7 @@ fn dircache_attack() {
         DirBitmap::NODE_ID | DirBitmap::LONG_NAME,
     );
     assert!(r.is_ok(), "test504: {r:?}");
+    assert_eq!(t.c2.close_vol(v2), Ok(()));
     assert_eq!(t.c1.delete(v1, sub2, "file1"), Ok(()));
     for d in [sub2, sub1, dir_id] {
         assert_eq!(t.c1.delete(v1, d, ""), Ok(()));
@@ -127,8 +151,11 @@ fn dircache_attack() {
     // test505/test506: rename the parent of subdir2 (and in 506 create a new dir under the
     // old name); subdir2 by its ID keeps its ID and name.
     for n in [505, 506] {
+        let v2 = open2(&mut t);
         let dir_id = t.c1.create_dir(v1, ROOT, &format!("t{n} dir")).unwrap();
-        let sub1 = t.c1.create_dir(v1, dir_id, &format!("t{n} subdir1")).unwrap();
+        let sub1 =
+            t.c1.create_dir(v1, dir_id, &format!("t{n} subdir1"))
+                .unwrap();
         let sub2 = t.c1.create_dir(v1, sub1, &format!("t{n} subdir2")).unwrap();
         assert_eq!(
             t.c2.move_and_rename(
@@ -151,6 +178,7 @@ fn dircache_attack() {
             (sub2, format!("t{n} subdir2").into_bytes()),
             "test{n}"
         );
+        assert_eq!(t.c2.close_vol(v2), Ok(()));
         assert_eq!(t.c1.delete(v1, sub2, ""), Ok(()));
         assert_eq!(t.c1.delete(v1, sub1, ""), Ok(()));
         if let Some(d) = poison {
@@ -421,7 +449,11 @@ fn readonly_volume() {
         | FileBitmap::BACKUP_DATE
         | FileBitmap::MOD_DATE;
     let fp = file(&mut c, v, ROOT, "file1", bm).unwrap();
-    one_of(set_file(&mut c, v, ROOT, "file1", &fp), &[vl, acc], "FPSetFileParms");
+    one_of(
+        set_file(&mut c, v, ROOT, "file1", &fp),
+        &[vl, acc],
+        "FPSetFileParms",
+    );
     let copy = command::CopyFile {
         src_volume_id: v,
         src_dir_id: ROOT,
@@ -486,18 +518,36 @@ fn readonly_volume() {
         c.move_and_rename(v, ROOT, d, ROOT, "", "read only dir"),
         Err(vl)
     );
-    one_of(set_dir(&mut c, v, ROOT, d, &dp), &[vl, acc], "FPSetDirParms");
+    one_of(
+        set_dir(&mut c, v, ROOT, d, &dp),
+        &[vl, acc],
+        "FPSetDirParms",
+    );
     assert!(c.create_dir(v, ROOT, "read only dir").is_err());
 
     // fork.c: read-only opens work, write opens fail, resizing a read-only fork is refused.
     for rsrc in [false, true] {
         let f = c
-            .open_fork(v, ROOT, "file1", rsrc, AccessMode::READ, FileBitmap::empty())
+            .open_fork(
+                v,
+                ROOT,
+                "file1",
+                rsrc,
+                AccessMode::READ,
+                FileBitmap::empty(),
+            )
             .unwrap_or_else(|e| panic!("open RD (rsrc {rsrc}): {e:?}"))
             .fork;
         assert!(
-            c.open_fork(v, ROOT, "file1", rsrc, AccessMode::WRITE, FileBitmap::empty())
-                .is_err()
+            c.open_fork(
+                v,
+                ROOT,
+                "file1",
+                rsrc,
+                AccessMode::WRITE,
+                FileBitmap::empty()
+            )
+            .is_err()
         );
         let len_bit = if rsrc {
             FileBitmap::RSRC_FORK_LEN
@@ -519,8 +569,15 @@ fn readonly_volume() {
         }
         assert_eq!(c.close_fork(f), Ok(()));
         assert!(
-            c.open_fork(v, ROOT, "file1", rsrc, AccessMode::WRITE, FileBitmap::empty())
-                .is_err()
+            c.open_fork(
+                v,
+                ROOT,
+                "file1",
+                rsrc,
+                AccessMode::WRITE,
+                FileBitmap::empty()
+            )
+            .is_err()
         );
     }
 }
