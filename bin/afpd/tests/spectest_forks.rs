@@ -17,6 +17,20 @@ const W: AccessMode = AccessMode::WRITE;
 const DR: AccessMode = AccessMode::DENY_READ;
 const DW: AccessMode = AccessMode::DENY_WRITE;
 
+/// A server with two accounts, each logged in with volume `test1` open: (server, first
+/// user's session, its volume ID, second user's session, its volume ID).
+fn two_sessions() -> (TestServer, AfpClient, u16, AfpClient, u16) {
+    let srv = TestServer::builder()
+        .volume("test1")
+        .generated_account(&[])
+        .start();
+    let mut c1 = srv.login();
+    let mut c2 = srv.login_as(1);
+    let v1 = c1.open_volume("test1");
+    let v2 = c2.open_volume("test1");
+    (srv, c1, v1, c2, v2)
+}
+
 fn open(
     c: &mut AfpClient,
     vol: u16,
@@ -390,14 +404,7 @@ fn enumerate_ext_with_fork_length_bitmaps() {
 /// resource fork open for reading.
 #[test]
 fn exclusive_resource_fork_beside_open_data_forks() {
-    let srv = TestServer::builder()
-        .volume("test1")
-        .generated_account(&[])
-        .start();
-    let mut c = srv.login();
-    let mut c2 = srv.login_as(1);
-    let vol = c.open_volume("test1");
-    let vol2 = c2.open_volume("test1");
+    let (srv, mut c, vol, mut c2, vol2) = two_sessions();
     let name = "t329 DF FPByteLock 2 users";
     c.create_file(vol, DIR_ROOT, name, false).unwrap();
     let path = srv.volume_path("test1").join(name);
@@ -750,14 +757,7 @@ fn copy_file_forks_privileges_and_destinations() {
 #[test]
 fn copy_file_with_a_no_access_folder() {
     use std::os::unix::fs::PermissionsExt;
-    let srv = TestServer::builder()
-        .volume("test1")
-        .generated_account(&[])
-        .start();
-    let mut c = srv.login();
-    let mut c2 = srv.login_as(1);
-    let vol = c.open_volume("test1");
-    let vol2 = c2.open_volume("test1");
+    let (srv, mut c, vol, mut c2, vol2) = two_sessions();
     // As in the suite's setup, both users may write the volume root.
     std::fs::set_permissions(srv.volume_path("test1"), PermissionsExt::from_mode(0o777)).unwrap();
     let ndir = "t424 no access";
@@ -877,14 +877,7 @@ fn set_fork_parms_reads_the_length_before_the_bitmap_check() {
 /// must narrow neither. Likewise a server-side copy.
 #[test]
 fn second_user_writes_what_the_first_created() {
-    let srv = TestServer::builder()
-        .volume("test1")
-        .generated_account(&[])
-        .start();
-    let mut c1 = srv.login();
-    let mut c2 = srv.login_as(1);
-    let v1 = c1.open_volume("test1");
-    let v2 = c2.open_volume("test1");
+    let (srv, mut c1, v1, mut c2, v2) = two_sessions();
     c1.create_file(v1, DIR_ROOT, "t81 shared", false).unwrap();
     // The first user writes both forks, creating the resource fork's sidecar.
     let d = open(&mut c1, v1, "t81 shared", false, R | W).unwrap();
