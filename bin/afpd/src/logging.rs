@@ -232,7 +232,11 @@ pub fn open_log_file(path: &Path) -> io::Result<std::fs::File> {
 pub fn init(spec: &LogSpec, dest: &LogDestination) -> io::Result<()> {
     let builder = tracing_subscriber::fmt().with_env_filter(spec.env_filter());
     let result = match dest {
-        LogDestination::Stderr => builder.with_writer(io::stderr).try_init(),
+        // Colours only on a terminal: `afpd -d 2>afpd.log` must give a plain log.
+        LogDestination::Stderr => builder
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+            .with_writer(io::stderr)
+            .try_init(),
         LogDestination::File(path) => {
             let file = open_log_file(path).map_err(|e| {
                 io::Error::new(
