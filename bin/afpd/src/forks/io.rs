@@ -340,5 +340,8 @@ mod tests {
         assert_eq!(&ro.read(0, 100).unwrap()[..], b"res");
         rw.set_len(0).unwrap();
         assert_eq!(std::fs::metadata(d.path().join("._f")).unwrap().len(), 82);
+        // Flushing or closing a fork opened read-only leaves the header alone (its
+        // descriptor cannot write it) and succeeds.
+        ro.update_header().unwrap();
     }
 }

@@ -189,7 +189,9 @@ pub fn open_rsrc(
         return Ok(Some(ResourceFork {
             file,
             offset: u64::from(off),
-            len_field,
+            // Only a fork opened for writing keeps the header's length current: the
+            // descriptor of a read-only one cannot write it (EBADF on every flush/close).
+            len_field: len_field.filter(|_| how.write),
         }));
     }
     if !how.write {
