@@ -117,11 +117,11 @@ pub(crate) fn params_of(
     db: DirBitmap,
 ) -> AfpResult<FileDirParams> {
     let st = r.st()?;
-    let meta = r.meta();
     if let Some(t) = &r.target {
         if db.is_empty() {
             return Ok(FileDirParams::Dir(Default::default()));
         }
+        let meta = r.meta();
         let o = Obj {
             dir: r.dir.fd(),
             name: &r.name,
@@ -138,22 +138,8 @@ pub(crate) fn params_of(
     if fb.is_empty() {
         return Ok(FileDirParams::File(Default::default()));
     }
-    let id = ov
-        .vol
-        .object_id(r.dir.fd(), r.dir.did, &r.name, st, Some(&meta))?;
-    let o = Obj {
-        dir: r.dir.fd(),
-        name: &r.name,
-        mac_name: &r.mac_name,
-        parent_id: r.parent_id(),
-        id,
-        st,
-        meta: &meta,
-        self_fd: None,
-        forks_open: forks_open_state(&s.ctx.locks, ov.vol.key(), st),
-    };
-    ov.vol
-        .file_params(&o, fb, asker(s))
+    let forks_open = forks_open_state(&s.ctx.locks, ov.vol.key(), st);
+    ov.file_params_of(r, fb, s.user.as_ref(), s.version, forks_open)
         .map(FileDirParams::File)
 }
 
