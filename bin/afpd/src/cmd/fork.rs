@@ -450,10 +450,10 @@ fn read(s: &mut Session, refnum: u16, offset: i64, count: i64, newline: (u8, u8)
     let code = if stop < range.end() {
         ResultCode::LOCK_ERR
     } else if data.len() < want
-        || f.io
-            .len()
-            .is_ok_and(|len| offset + (data.len() as u64) >= len)
-            && (data.len() as u64) < count
+        || (data.len() as u64) < count
+            && f.io
+                .len()
+                .is_ok_and(|len| offset + (data.len() as u64) >= len)
     {
         // spec §5.8: "kFPEOFErr (-5009) together with the bytes that were read" when the
         // request reaches past the end of the fork (also when the read limit cut it).
