@@ -404,48 +404,19 @@ impl Volume {
                 (i, hint)
             })
             .collect();
-        let added = match &self.db {
-            super::volume::CnidDb::Disk(s) => s.batch(|b| {
-                plan.iter()
-                    .map(|&(i, hint)| {
-                        let (name, st) = items[i];
-                        let kind = if sys::is_dir(st) {
-                            Kind::Dir
-                        } else {
-                            Kind::File
-                        };
-                        b.add(
-                            self.cnid_dev(st.st_dev),
-                            st.st_ino,
-                            dir.did,
-                            name,
-                            kind,
-                            hint,
-                        )
-                    })
-                    .collect::<Result<Vec<Cnid>, _>>()
-            }),
-            super::volume::CnidDb::Mem(s) => s.batch(|b| {
-                plan.iter()
-                    .map(|&(i, hint)| {
-                        let (name, st) = items[i];
-                        let kind = if sys::is_dir(st) {
-                            Kind::Dir
-                        } else {
-                            Kind::File
-                        };
-                        b.add(
-                            self.cnid_dev(st.st_dev),
-                            st.st_ino,
-                            dir.did,
-                            name,
-                            kind,
-                            hint,
-                        )
-                    })
-                    .collect::<Result<Vec<Cnid>, _>>()
-            }),
-        }
+        let added = super::volume::db_call!(&self.db, s => s.batch(|b| {
+            plan.iter()
+                .map(|&(i, hint)| {
+                    let (name, st) = items[i];
+                    let kind = if sys::is_dir(st) {
+                        Kind::Dir
+                    } else {
+                        Kind::File
+                    };
+                    b.add(self.cnid_dev(st.st_dev), st.st_ino, dir.did, name, kind, hint)
+                })
+                .collect::<Result<Vec<Cnid>, _>>()
+        }))
         .map_err(store_err)?;
         for (&(i, _), id) in plan.iter().zip(added) {
             ids[i] = id;

@@ -43,11 +43,12 @@ pub enum CnidDb {
 macro_rules! db_call {
     ($self:expr, $s:ident => $e:expr) => {
         match $self {
-            CnidDb::Disk($s) => $e,
-            CnidDb::Mem($s) => $e,
+            $crate::vfs::volume::CnidDb::Disk($s) => $e,
+            $crate::vfs::volume::CnidDb::Mem($s) => $e,
         }
     };
 }
+pub(crate) use db_call;
 
 impl CnidDb {
     /// `Store::add`.
