@@ -6,10 +6,12 @@
 //! the session thread's arena and stays resident for the life of the session: measured
 //! 16–19 MiB of RSS per idle session. Fixing the threshold keeps such buffers in their own
 //! mappings, returned to the kernel when freed, while the request-sized buffers of reads and
-//! writes (at most the server quantum) stay in the arenas.
+//! writes (up to the default server quantum) stay in the arenas.
 
-/// Allocations at least this large get their own mapping (4 MiB: above the largest server
-/// quantum a client is told, below the argon2 working memory).
+/// Allocations at least this large get their own mapping (4 MiB: four times the default
+/// `server quantum` of 1 MiB, so read and write buffers of that size stay in the arenas, and
+/// below the argon2 working memory; a server configured with a larger quantum pays one
+/// mmap/munmap per larger read).
 pub const MMAP_THRESHOLD: usize = 4 << 20;
 
 /// Applies the tuning; call once, early in `main`, before any thread starts. A no-op on
