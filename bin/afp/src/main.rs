@@ -644,6 +644,42 @@ fn transfer_options(t: &TransferArgs, login: &LoginArgs) -> TransferOptions {
     }
 }
 
+/// The errors of a command run over several arguments (`get URL… DIR`, `put SRC… URL`):
+/// each is warned as it happens, the first is kept, and all are counted.
+#[derive(Default)]
+struct Failures {
+    first: Option<Error>,
+    count: usize,
+}
+
+impl Failures {
+    /// Warns about and counts `e`; a fatal error (the session is gone) ends the command:
+    /// the bars are finished and `e` is returned.
+    fn record(&mut self, e: Error, bars: &Bars) -> Result<()> {
+        if e.is_fatal() {
+            bars.finish();
+            return Err(e);
+        }
+        bars.warn(&e.to_string());
+        self.count += 1;
+        self.first.get_or_insert(e);
+        Ok(())
+    }
+
+    /// The command's result over `total` arguments: the error itself when there was one
+    /// argument, otherwise how many of them failed.
+    fn into_result(self, total: usize) -> Result<()> {
+        match self.first {
+            None => Ok(()),
+            Some(e) if total == 1 => Err(e),
+            Some(_) => Err(Error::Partial {
+                failed: self.count,
+                total,
+            }),
+        }
+    }
+}
+
 fn add(total: &mut Stats, s: &Stats) {
     total.files += s.files;
     total.dirs += s.dirs;
@@ -678,7 +714,7 @@ async fn get(
     let bars = Bars::new(login.quiet);
     let start = now();
     let mut total = Stats::default();
-    let mut first_err = None;
+    let mut failures = Failures::default();
     for u in urls {
         let url = parse_url(u)?;
         let vol = sessions.volume(&url).await?;
@@ -690,26 +726,12 @@ async fn get(
         };
         match transfer::download(&vol, &url.path, &target, &options, &bars).await {
             Ok(s) => add(&mut total, &s),
-            Err(e) if e.is_fatal() => {
-                bars.finish();
-                return Err(e);
-            }
-            Err(e) => {
-                bars.warn(&e.to_string());
-                first_err.get_or_insert(e);
-            }
+            Err(e) => failures.record(e, &bars)?,
         }
     }
     bars.finish();
     summary("get", &total, (now() - start).as_secs_f64(), login.quiet);
-    match first_err {
-        Some(e) if urls.len() == 1 => Err(e),
-        Some(_) => Err(Error::Partial {
-            failed: 1,
-            total: urls.len(),
-        }),
-        None => Ok(()),
-    }
+    failures.into_result(urls.len())
 }
 
 /// `get URL… -`: the files' data, one after the other, on standard output.
@@ -764,7 +786,7 @@ async fn put(
     let bars = Bars::new(login.quiet);
     let start = now();
     let mut total = Stats::default();
-    let mut first_err = None;
+    let mut failures = Failures::default();
     for src in srcs {
         let local = PathBuf::from(src);
         let mut remote = url.path.clone();
@@ -779,8 +801,7 @@ async fn put(
                     local.clone(),
                     std::io::Error::from(std::io::ErrorKind::NotFound),
                 );
-                bars.warn(&e.to_string());
-                first_err.get_or_insert(e);
+                failures.record(e, &bars)?;
                 continue;
             };
             remote.push(name);
@@ -789,26 +810,12 @@ async fn put(
         }
         match transfer::upload(&vol, &local, &remote, &options, &bars).await {
             Ok(s) => add(&mut total, &s),
-            Err(e) if e.is_fatal() => {
-                bars.finish();
-                return Err(e);
-            }
-            Err(e) => {
-                bars.warn(&e.to_string());
-                first_err.get_or_insert(e);
-            }
+            Err(e) => failures.record(e, &bars)?,
         }
     }
     bars.finish();
     summary("put", &total, (now() - start).as_secs_f64(), login.quiet);
-    match first_err {
-        Some(e) if srcs.len() == 1 => Err(e),
-        Some(_) => Err(Error::Partial {
-            failed: 1,
-            total: srcs.len(),
-        }),
-        None => Ok(()),
-    }
+    failures.into_result(srcs.len())
 }
 
 /// Deletes `entry` (at `path`) and, for a directory, everything below it first.

@@ -439,6 +439,20 @@ fn put_and_get_trees_keep_contents_and_times() {
     let out = run(s.afp().arg("get").arg(s.url("src/nope")).arg(&many));
     expect(&out, 1);
     assert!(text(&out).contains("(-5018)"), "{}", text(&out));
+    // Several URLs of which two are missing: both are counted.
+    let out = run(s
+        .afp()
+        .arg("get")
+        .arg(s.url("src/nope"))
+        .arg(s.url("src/a.txt"))
+        .arg(s.url("src/nope2"))
+        .arg(&many));
+    expect(&out, 1);
+    assert!(
+        text(&out).contains("2 of 3 operations failed"),
+        "{}",
+        text(&out)
+    );
     // An unwritable local destination.
     let out = run(s
         .afp()
